@@ -1,0 +1,65 @@
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import type { Week } from "../course/model";
+import { resolveWeek, weekLabel } from "../course/select";
+import { CheckerError } from "../errors";
+import { resolveServicesFor } from "../runner/run-katas";
+import { serviceEnv } from "../services/resolve";
+import type { CommandContext } from "./context";
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: "inherit" });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+function oneWeek(ctx: CommandContext, args: readonly string[], command: string): Week {
+  const [weekArg] = args;
+  if (!weekArg) throw new CheckerError("E_USAGE", `name a week`, `npm run ${command} week1`);
+  return resolveWeek(ctx.course, weekArg);
+}
+
+/** `npm run mutate week1`: Stryker over the week's solution files, with the week's suite. */
+export async function mutateCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
+  const week = oneWeek(ctx, args, "mutate");
+  const services = await resolveServicesFor(week.katas, (line) => ctx.err(ctx.style.dim(line)));
+  try {
+    const require = createRequire(path.join(ctx.course.root, "package.json"));
+    const stryker = path.join(path.dirname(require.resolve("@stryker-mutator/core/package.json")), "bin", "stryker.js");
+    ctx.err(ctx.style.dim(`mutate: Stryker on solutions/${week.id}/src with the ${weekLabel(week)} suite (this takes minutes)…`));
+    return await run(process.execPath, [stryker, "run", "stryker.config.mjs"], ctx.course.root, {
+      ...process.env,
+      ...serviceEnv(services),
+      KATA_TARGET: "solution",
+      KATA_WEEK_FILTER: week.id,
+    });
+  } finally {
+    await services.stopAll();
+  }
+}
+
+/** `npm run bench [week]`: the week's vitest benchmarks, against the reference solutions. */
+export async function benchCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
+  const weeks = args.length > 0 ? args.map((a) => resolveWeek(ctx.course, a)) : [...ctx.course.weeks];
+  const withBench = weeks.filter((w) => existsSync(path.join(w.dir, "bench")) && readdirSync(path.join(w.dir, "bench")).some((f) => f.endsWith(".bench.ts")));
+  for (const week of weeks) if (!withBench.includes(week)) ctx.out(ctx.style.dim(`${weekLabel(week)} has no benchmarks yet`));
+  if (withBench.length === 0) return 0;
+  const require = createRequire(path.join(ctx.course.root, "package.json"));
+  const vitest = path.join(path.dirname(require.resolve("vitest/package.json")), "vitest.mjs");
+  const katas = withBench.flatMap((w) => w.katas);
+  const services = await resolveServicesFor(katas, (line) => ctx.err(ctx.style.dim(line)));
+  try {
+    const dirs = withBench.map((w) => path.relative(ctx.course.root, path.join(w.dir, "bench")));
+    return await run(process.execPath, [vitest, "bench", "--run", "--project", "course", ...dirs], ctx.course.root, {
+      ...process.env,
+      ...serviceEnv(services),
+      KATA_TARGET: process.env.KATA_TARGET ?? "solution",
+    });
+  } finally {
+    await services.stopAll();
+  }
+}
