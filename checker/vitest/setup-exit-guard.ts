@@ -51,7 +51,16 @@ afterEach(() => {
   if (found.length > 0) throw new Error(describeCalls(found));
 });
 
-afterAll(() => {
+/**
+ * Registered before the test file's own hooks, so it runs after them (after-hooks run in
+ * reverse order). A short drain lets a timer the learner's code left behind fire while
+ * vitest is still listening: an exit or a rejection a few ms after the last test is caught
+ * here instead of vanishing with the fork.
+ */
+const DRAIN_MS = Number(process.env.KATA_DRAIN_MS ?? 100);
+
+afterAll(async () => {
+  await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
   const found = calls.splice(0);
   if (found.length > 0) throw new Error(`after the tests finished, ${describeCalls(found)}`);
 });

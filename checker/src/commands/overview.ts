@@ -17,6 +17,7 @@ export function renderOverview(course: Course, progress: Progress, style: Style)
     if (!next && todo) next = `npm run check ${weekLabel(week)} ${todo.id}   (${todo.title})`;
   }
   if (course.weeks.length === 0) lines.push("  no weeks yet");
+  for (const broken of course.broken) lines.push(`  ${style.bad("✘")} ${broken.folder}: ${broken.message}`);
   lines.push("");
   lines.push(`next: ${next ?? "nothing left: every kata passes"}`);
   return lines.join("\n");

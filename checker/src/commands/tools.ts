@@ -36,6 +36,7 @@ export async function mutateCommand(ctx: CommandContext, args: readonly string[]
       ...serviceEnv(services),
       KATA_TARGET: "solution",
       KATA_WEEK_FILTER: week.id,
+      KATA_MUTATE: "1",
     });
   } finally {
     await services.stopAll();

@@ -24,6 +24,7 @@ export function lockBreaches(ctx: CommandContext): Breach[] {
 export async function verifyCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
   const weeks: Week[] = args.length > 0 ? args.map((a) => resolveWeek(ctx.course, a)) : [...ctx.course.weeks];
   const breaches: Breach[] = weeks.flatMap(staticBreaches);
+  if (args.length === 0) for (const broken of ctx.course.broken) breaches.push({ week: broken.folder, message: broken.message });
   breaches.push(...lockBreaches(ctx));
 
   ctx.err(ctx.style.dim("verify: type-checking the course…"));

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 import { CheckerError } from "../errors";
-import type { Course, Kata, Week } from "./model";
+import type { BrokenWeek, Course, Kata, Week } from "./model";
 import { weekManifestSchema } from "./schema";
 
 export const WEEK_FOLDER = /^week(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$/;
@@ -58,7 +58,10 @@ export function parseWeek(root: string, folder: string, text: string): Week {
   };
 }
 
-/** Loads every week found by listing exercises/: a new week needs no registration elsewhere. */
+/**
+ * Loads every week found by listing exercises/: a new week needs no registration elsewhere.
+ * A week with a broken manifest is set aside with its message, so it blocks only itself.
+ */
 export function loadCourse(root: string): Course {
   const exercises = path.join(root, "exercises");
   if (!existsSync(exercises)) throw new CheckerError("E_NO_COURSE", `no exercises/ folder in ${root}`);
@@ -67,15 +70,21 @@ export function loadCourse(root: string): Course {
     .map((entry) => entry.name)
     .sort();
   const weeks: Week[] = [];
+  const broken: BrokenWeek[] = [];
   const numbers = new Map<number, string>();
   for (const folder of folders) {
-    const manifest = path.join(exercises, folder, "week.json");
-    if (!existsSync(manifest)) throw new CheckerError("E_MANIFEST", `exercises/${folder}/week.json is missing: every week folder needs a manifest`);
-    const week = parseWeek(root, folder, readFileSync(manifest, "utf8"));
-    const clash = numbers.get(week.number);
-    if (clash) throw new CheckerError("E_MANIFEST", `exercises/${folder}: week number ${week.number} is also used by ${clash}`);
-    numbers.set(week.number, folder);
-    weeks.push(week);
+    try {
+      const manifest = path.join(exercises, folder, "week.json");
+      if (!existsSync(manifest)) throw new CheckerError("E_MANIFEST", `exercises/${folder}/week.json is missing: every week folder needs a manifest`);
+      const week = parseWeek(root, folder, readFileSync(manifest, "utf8"));
+      const clash = numbers.get(week.number);
+      if (clash) throw new CheckerError("E_MANIFEST", `exercises/${folder}: week number ${week.number} is also used by ${clash}`);
+      numbers.set(week.number, folder);
+      weeks.push(week);
+    } catch (error) {
+      if (!(error instanceof CheckerError)) throw error;
+      broken.push({ folder, message: error.message });
+    }
   }
-  return { root, weeks };
+  return { root, weeks, broken };
 }

@@ -33,7 +33,14 @@ export interface Week {
   readonly katas: readonly Kata[];
 }
 
+/** A week folder whose manifest could not be loaded; the rest of the course still works. */
+export interface BrokenWeek {
+  readonly folder: string;
+  readonly message: string;
+}
+
 export interface Course {
   readonly root: string;
   readonly weeks: readonly Week[];
+  readonly broken: readonly BrokenWeek[];
 }

@@ -39,6 +39,11 @@ export function resolveWeek(course: Course, input: string): Week {
   const wanted = input.trim().toLowerCase();
   const week = course.weeks.find((w) => weekAliases(w).includes(wanted));
   if (week) return week;
+  const brokenMatch = course.broken.find((b) => {
+    const m = /^week(\d{2})-(.+)$/.exec(b.folder);
+    return m && [String(Number(m[1])), m[1], `week${Number(m[1])}`, `week${m[1]}`, b.folder, m[2]].includes(wanted);
+  });
+  if (brokenMatch) throw new CheckerError("E_MANIFEST", brokenMatch.message, "git checkout -- exercises/ (restore the course's manifests)");
   const names = course.weeks.map((w) => `week${w.number} (${w.topic})`);
   const suggestion = closest(wanted, course.weeks.flatMap(weekAliases));
   const match = suggestion ? course.weeks.find((w) => weekAliases(w).includes(suggestion)) : undefined;

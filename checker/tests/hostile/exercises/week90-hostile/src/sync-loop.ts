@@ -1,0 +1,5 @@
+export function answer(): number {
+  for (;;) {
+    // never yields
+  }
+}

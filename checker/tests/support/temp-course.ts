@@ -1,0 +1,33 @@
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+const COURSE_FILES = ["package.json", "vitest.config.ts", "tsconfig.json", "stryker.config.mjs"];
+const CHECKER_DIRS = ["checker/src", "checker/bin", "checker/vitest", "checker/fixtures", "checker/kata"];
+
+export interface TempCourse {
+  root: string;
+  remove(): void;
+}
+
+/**
+ * A throwaway copy of the course machinery (node_modules linked, not copied) with the given
+ * week folders: real weeks from this repository, or hostile ones from checker/tests/hostile.
+ */
+export function tempCourse(weeks: { from: string; id: string; withSolutions?: boolean }[]): TempCourse {
+  const root = mkdtempSync(path.join(os.tmpdir(), "kata-course-"));
+  for (const file of COURSE_FILES) if (existsSync(path.join(repoRoot, file))) cpSync(path.join(repoRoot, file), path.join(root, file));
+  for (const dir of CHECKER_DIRS) cpSync(path.join(repoRoot, dir), path.join(root, dir), { recursive: true });
+  symlinkSync(path.join(repoRoot, "node_modules"), path.join(root, "node_modules"), "dir");
+  for (const week of weeks) {
+    cpSync(path.join(week.from, "exercises", week.id), path.join(root, "exercises", week.id), { recursive: true });
+    const solutions = path.join(week.from, "solutions", week.id);
+    if (week.withSolutions !== false && existsSync(solutions)) cpSync(solutions, path.join(root, "solutions", week.id), { recursive: true });
+  }
+  return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export const hostileRoot = fileURLToPath(new URL("../hostile/", import.meta.url));

@@ -1,0 +1,21 @@
+// Mutation testing of one week's reference solutions with that week's suite.
+// `npm run mutate weekN` sets KATA_WEEK_FILTER (and KATA_TARGET=solution), so the one vitest
+// config runs only that week, against the solutions Stryker mutates.
+const week = process.env.KATA_WEEK_FILTER;
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  plugins: ["@stryker-mutator/vitest-runner"],
+  vitest: { configFile: "vitest.config.ts" },
+  mutate: [week ? `solutions/${week}/src/**/*.ts` : "solutions/*/src/**/*.ts"],
+  coverageAnalysis: "perTest",
+  concurrency: 2,
+  timeoutMS: 20_000,
+  reporters: ["clear-text", "progress", "html", "json"],
+  htmlReporter: { fileName: `reports/mutation/${week ?? "all"}.html` },
+  jsonReporter: { fileName: `reports/mutation/${week ?? "all"}.json` },
+  thresholds: { high: 90, low: 80, break: null },
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+};
