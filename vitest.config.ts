@@ -26,7 +26,14 @@ const course = {
     execArgv: courseExecArgv,
     testTimeout: 15_000,
     hookTimeout: 20_000,
-    setupFiles: mutating ? [] : ["checker/vitest/setup-watchdog.ts", "checker/vitest/setup-exit-guard.ts"],
+    setupFiles: mutating ? [] : [
+          "checker/vitest/setup-watchdog.ts",
+          "checker/vitest/setup-output-cap.ts",
+          // After-hooks run in reverse order of registration: the test file's own first, then
+          // the exit guard (which drains late timers), then the leak guard, last.
+          "checker/vitest/setup-leak-guard.ts",
+          "checker/vitest/setup-exit-guard.ts",
+        ],
     env: { KATA_TARGET: target },
   },
 };

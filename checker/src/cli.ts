@@ -1,8 +1,10 @@
 import { checkCommand } from "./commands/check";
 import { compareCommand } from "./commands/compare";
 import { createContext, type CommandContext } from "./commands/context";
+import { gradeCommand } from "./commands/grade";
 import { hintCommand } from "./commands/hint";
 import { lockCommand } from "./commands/lock";
+import { mergeCommand } from "./commands/merge";
 import { resetCommand } from "./commands/reset";
 import { benchCommand, mutateCommand } from "./commands/tools";
 import { verifyCommand } from "./commands/verify";
@@ -18,9 +20,11 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   hint: { run: hintCommand, usage: "hint <week> [kata]      the next hint of the ladder" },
   compare: { run: compareCommand, usage: "compare <week> <kata>   your files beside the reference (--yes before it passes)" },
   reset: { run: resetCommand, usage: "reset <week> <kata>     restore the skeleton (yours is backed up first)" },
+  grade: { run: gradeCommand, usage: "grade [week...]         grade the whole repository for CI (-- --out DIR --min-score 80% --time-limit S)" },
   verify: { run: verifyCommand, usage: "verify [week...]        the course's gate (maintainers)" },
   mutate: { run: mutateCommand, usage: "mutate <week>           mutation testing of a week's solutions (maintainers)" },
   bench: { run: benchCommand, usage: "bench [week...]         benchmarks against the reference solutions" },
+  "merge-grades": { run: mergeCommand, usage: "merge-grades <dir>...   merge the results of several grade jobs (-- --out DIR)" },
   lock: { run: (ctx) => lockCommand(ctx), usage: "lock                    rewrite course.lock.json (maintainers)" },
 };
 
@@ -45,7 +49,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (isCheckerError(error)) {
       process.stderr.write(`error ${error.code}: ${error.message}${error.next ? ` · next: ${error.next}` : ""}\n`);
-      return error.code === "E_TAMPERED" ? 3 : 1;
+      return 1;
     }
     throw error;
   }

@@ -6,7 +6,7 @@ import type { Week } from "../course/model";
 import { resolveWeek, weekLabel } from "../course/select";
 import { CheckerError } from "../errors";
 import { resolveServicesFor } from "../runner/run-katas";
-import { serviceEnv } from "../services/resolve";
+import { serviceEnv } from "../services";
 import type { CommandContext } from "./context";
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {

@@ -51,6 +51,24 @@ export function protectedFiles(course: Course): { tests: Map<string, string>; ma
   return { tests, machinery: machinery.sort() };
 }
 
+/**
+ * package.json is the learner's to extend (a dependency they like), but its `imports` map
+ * decides where `#fixtures` come from and its scripts decide what `npm run grade` runs: those
+ * fields are protected, under this pseudo-path.
+ */
+export const PACKAGE_FIELDS_ENTRY = "package.json#imports,scripts,type";
+
+function packageFieldsHash(root: string): string | undefined {
+  const file = path.join(root, "package.json");
+  if (!existsSync(file)) return undefined;
+  try {
+    const pkg = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    return sha256(JSON.stringify({ imports: pkg.imports ?? null, scripts: pkg.scripts ?? null, type: pkg.type ?? null }));
+  } catch {
+    return sha256("unparseable package.json");
+  }
+}
+
 /** Computes the lock for the course as it is on disk now. */
 export function computeLock(course: Course): CourseLock {
   const { tests, machinery } = protectedFiles(course);
@@ -59,6 +77,8 @@ export function computeLock(course: Course): CourseLock {
   for (const rel of [...machinery, ...[...tests.keys()].sort()]) {
     if (existsSync(path.join(course.root, rel))) protectedHashes[rel] = hashOf(rel);
   }
+  const fields = packageFieldsHash(course.root);
+  if (fields) protectedHashes[PACKAGE_FIELDS_ENTRY] = fields;
   const skeletons: Record<string, string> = {};
   for (const week of course.weeks) {
     for (const kata of week.katas) {

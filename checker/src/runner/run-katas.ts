@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Course, Kata } from "../course/model";
-import { resolveServices, serviceEnv, type ServiceResolution } from "../services/resolve";
+import { resolveServices, serviceEnv, type ServiceResolution } from "../services";
 import type { Owner } from "./judge";
 import { notRun, verdictFor, type KataVerdict } from "./verdicts";
 import { runTests, type Target } from "./vitest-run";

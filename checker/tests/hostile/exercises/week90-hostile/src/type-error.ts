@@ -1,0 +1,4 @@
+export function answer(): number {
+  const text: string = 42;
+  return Number(text);
+}

@@ -1,0 +1,44 @@
+import { afterAll } from "vitest";
+
+// A kata that leaves a connection or a timer open after its tests is a kata that leaks in
+// production: a pool that never drains, a process that cannot exit. Resources are compared
+// with what the fork held before the test file loaded; whatever remains after the file's own
+// hooks (registered later, so run earlier) and a short drain fails the file.
+const WATCHED: Record<string, string> = {
+  TCPSocketWrap: "network connection",
+  TCPServerWrap: "listening server",
+  Timeout: "timer (setInterval or setTimeout never cleared)",
+  PipeWrap: "pipe",
+  ChildProcess: "child process",
+};
+
+function count(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const type of process.getActiveResourcesInfo()) if (type in WATCHED) counts.set(type, (counts.get(type) ?? 0) + 1);
+  return counts;
+}
+
+function leaked(baseline: Map<string, number>): string[] {
+  const found: string[] = [];
+  for (const [type, n] of count()) {
+    const extra = n - (baseline.get(type) ?? 0);
+    if (extra > 0) found.push(`${extra} ${WATCHED[type]}${extra > 1 ? "s" : ""}`);
+  }
+  return found;
+}
+
+const baseline = count();
+const DRAIN_MS = 150;
+
+afterAll(async () => {
+  if (process.env.KATA_LEAK_GUARD === "0") return;
+  // Closing sockets take a turn or two of the loop to go; give them a moment, twice.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (leaked(baseline).length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
+  }
+  const open = leaked(baseline);
+  if (open.length > 0) {
+    throw new Error(`after the tests finished, your code left open: ${open.join(", ")}. Close what you open (quit clients, end pools, clear timers, close servers).`);
+  }
+});
