@@ -54,6 +54,9 @@ const checker = {
 export default defineConfig({
   test: {
     teardownTimeout: 5_000,
+    // Vitest defaults to cores - 1, a single fork on a 2-core machine; most kata tests wait on
+    // Redis, Postgres or sockets, so two files at a time use the machine better.
+    maxWorkers: Number(process.env.KATA_MAX_WORKERS ?? 2),
     projects: weekFilter ? [course] : [course, checker],
   },
 });
