@@ -41,6 +41,11 @@ async function ensureBuilt() {
 }
 
 process.env.KATA_COURSE_ROOT ??= path.dirname(checkerDir);
+// Ctrl-C must still stop the servers this run started (their exit hooks run on process.exit);
+// a command that handles SIGINT itself (watch) gets it instead.
+process.on("SIGINT", () => {
+  if (process.listenerCount("SIGINT") === 1) process.exit(130);
+});
 await ensureBuilt();
 const { main } = await import(pathToFileURL(outFile).href);
 process.exitCode = await main(process.argv.slice(2));

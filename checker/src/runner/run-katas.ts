@@ -48,7 +48,16 @@ export async function runKatas(course: Course, katas: readonly Kata[], options: 
     let notes: string[] = [];
     let ranNothing = false;
     if (owners.size > 0) {
-      const result = await runTests({ root: course.root, target: options.target, owners, env: serviceEnv(resolution), onFileDone: options.onFileDone });
+      const singleSessionPostgres = resolution.resolved.some((s) => s.name === "postgres" && !s.concurrentSessions);
+      const result = await runTests({
+        root: course.root,
+        target: options.target,
+        owners,
+        env: serviceEnv(resolution),
+        onFileDone: options.onFileDone,
+        // PGlite gives every connection the same session: two files at once would share a search_path.
+        oneFileAtATime: singleSessionPostgres && runnable.some((k) => k.services.includes("postgres")),
+      });
       notes = [...result.notes];
       ranNothing = result.tests.length === 0;
       for (const kata of runnable) verdicts.set(kata, verdictFor(kata, result.tests));

@@ -17,6 +17,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Called as each file finishes, for progress output. */
   onFileDone?: (file: string) => void;
+  /** Run one test file at a time (an embedded Postgres has one session for everyone). */
+  oneFileAtATime?: boolean;
 }
 
 function firstLine(error: SerializedError | undefined): string | undefined {
@@ -95,6 +97,7 @@ export async function runTests(options: RunOptions): Promise<RunResult> {
         watch: false,
         reporters: [collector],
         passWithNoTests: true,
+        ...(options.oneFileAtATime ? { maxWorkers: 1, fileParallelism: false } : {}),
       },
       { logLevel: "silent" },
     );
