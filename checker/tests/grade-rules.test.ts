@@ -46,9 +46,9 @@ describe("scores", () => {
   it("fails below --min-score and passes at or above it", async () => {
     const { root } = smallCourse(["honest", "swallowed-exit"]);
     expect((await runCli(root, ["grade", "--min-score", "100%"])).code).toBe(1);
+    // npm keeps `--min-score` for itself unless after `--`, and hands it over as npm_config_min_score.
     expect((await runCli(root, ["grade"], { env: { npm_config_min_score: "50%" } })).code).toBe(0);
-    expect((await runCli(root, ["grade", "--min-score=2"])).code).toBe(1);
-  });
+  }, 180_000);
 
   it("reads points and percentages for --min-score", () => {
     expect(meetsMinimum({ score: 3, maxScore: 4 }, "75%")).toBe(true);
