@@ -29,12 +29,18 @@ export function renderCheckReport(input: CheckReportInput): string {
   const width = Math.max(...verdicts.map((v) => v.kata.id.length)) + 2;
   for (const verdict of verdicts) {
     if (verdict.status === "not-run") {
-      lines.push(`  ${style.warn("–")} ${pad(verdict.kata.id, width)}${style.warn("not run")}: ${verdict.reason ?? ""}`);
+      const needs = verdict.kata.services.join(" and ");
+      lines.push(`  ${style.warn("–")} ${pad(verdict.kata.id, width)}${style.warn("not run")}: needs ${needs || "a service"}, see below`);
       continue;
     }
     const mark = verdict.status === "passed" ? style.ok("✔") : style.bad("✘");
     const counts = `${verdict.passed}/${verdict.total} tests`;
     lines.push(`  ${mark} ${pad(verdict.kata.id, width)}${verdict.status === "passed" ? style.ok(counts) : style.bad(counts)}`);
+  }
+  const reasons = [...new Set(verdicts.filter((v) => v.status === "not-run" && v.reason).map((v) => v.reason!))];
+  for (const reason of reasons) {
+    lines.push("");
+    lines.push(style.warn(indent(reason, "  ")));
   }
   const firstFailing = verdicts.find((v) => v.status === "failed");
   const firstTest = firstFailing?.tests.find((t) => t.status === "failed");
