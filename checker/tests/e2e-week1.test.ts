@@ -32,7 +32,7 @@ const kataFiles = () => {
   return manifest.katas;
 };
 
-describe("a learner's first run", () => {
+describe("a learner's first run", { timeout: 240_000 }, () => {
   it("fails week 1 on the skeleton with exit 1, a line per kata and one next step", async () => {
     const run = await runCli(course.root, ["check", "week1"], { timeoutMs: 180_000 });
     expect(run.code, run.stderr).toBe(1);
@@ -41,6 +41,15 @@ describe("a learner's first run", () => {
     expect(run.stdout).toMatch(/^next: npm run hint week1 order-service/m);
     const progress = JSON.parse(readFileSync(path.join(course.root, PROGRESS_FILE), "utf8")) as { katas: Record<string, { status: string; runs: number }> };
     expect(progress.katas[`${WEEK}/order-service`]).toMatchObject({ status: "failed", runs: 1 });
+  });
+
+  it("grades the untouched skeleton 0 with status fail, and leaves the learner's progress alone", async () => {
+    const before = readFileSync(path.join(course.root, PROGRESS_FILE), "utf8");
+    const run = await runCli(course.root, ["grade", "week1"], { timeoutMs: 180_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const results = JSON.parse(readFileSync(path.join(course.root, "grade", "results.json"), "utf8")) as { status: string; score: number; maxScore: number };
+    expect(results).toMatchObject({ status: "fail", score: 0, maxScore: kataFiles().length });
+    expect(readFileSync(path.join(course.root, PROGRESS_FILE), "utf8"), "grading neither reads nor writes .progress.json").toBe(before);
   });
 
   it("names the valid weeks and the closest one for a typo, in one line, exit 1", async () => {
@@ -80,7 +89,7 @@ describe("a learner's first run", () => {
     expect(readFileSync(saved, "utf8")).toContain("// my attempt");
   });
 
-  it("passes week 1 with the reference solutions copied in: exit 0, progress written", async () => {
+  it("passes week 1 with the reference solutions copied in: exit 0, progress written, full marks", async () => {
     for (const kata of kataFiles()) {
       for (const file of kata.files) cpSync(path.join(course.root, "solutions", WEEK, file), path.join(course.root, "exercises", WEEK, file));
     }
@@ -91,6 +100,10 @@ describe("a learner's first run", () => {
       expect(progress.katas[`${WEEK}/${kata.id}`]?.status).toBe("passed");
       expect(progress.katas[`${WEEK}/${kata.id}`]?.firstPassedAt).not.toBeNull();
     }
+    const graded = await runCli(course.root, ["grade", "week1"], { timeoutMs: 180_000 });
+    expect(graded.code, graded.stderr).toBe(0);
+    const results = JSON.parse(readFileSync(path.join(course.root, "grade", "results.json"), "utf8")) as { status: string; score: number; maxScore: number };
+    expect(results).toMatchObject({ status: "pass", score: kataFiles().length, maxScore: kataFiles().length });
     const overview = await runCli(course.root, ["check"]);
     expect(overview.stdout).toMatch(new RegExp(`week1 .* ${kataFiles().length}/${kataFiles().length} katas`));
     expect(existsSync(path.join(course.root, ".backup"))).toBe(true);
