@@ -81,6 +81,15 @@ describe("tamper checks", () => {
     expect(results(root).weeks[0]!.katas[0]).toMatchObject({ status: "tampered", message: `tests deleted: exercises/${WEEK}/tests/honest.test.ts` });
   });
 
+  it("scores every kata of the week 0 when a helper beside the tests was edited", async () => {
+    const { root } = smallCourse(["honest"]);
+    writeFileSync(path.join(root, "exercises", WEEK, "tests", "support", "expected.ts"), "export const DOUBLED_21 = 0;\n");
+    await runCli(root, ["grade"]);
+    const graded = results(root);
+    expect(graded.weeks[0]!.katas[0]).toMatchObject({ status: "tampered", score: 0 });
+    expect(graded.tampered).toEqual([{ path: `exercises/${WEEK}/tests/support/expected.ts`, change: "modified", kata: `${WEEK}/*` }]);
+  });
+
   it.each([
     ["the checker", "checker/src/runner/judge.ts"],
     ["a fixture", "checker/fixtures/redis.ts"],

@@ -1,5 +1,6 @@
 import type { Kata, Week } from "../course/model";
 import type { KataVerdict } from "../runner/verdicts";
+import { wholeWeek } from "../integrity/course-lock";
 import type { TypeError } from "../verify/typecheck";
 import { boundMessage, overallStatus, RESULTS_VERSION, type GradeResults, type KataEntry, type TestEntry } from "./results";
 import type { TamperReport } from "./tamper";
@@ -29,7 +30,7 @@ export function buildResults(input: GradeInput): GradeResults {
   const weeks = input.weeks.map((week) => {
     const katas: KataEntry[] = week.katas.map((kata) => {
       const base = { id: kata.id, title: kata.title, points: kata.points };
-      const tampered = input.tamper.tests.filter((t) => t.kata === kata.key);
+      const tampered = input.tamper.tests.filter((t) => t.kata === kata.key || t.kata === wholeWeek(kata.weekId));
       if (tampered.length > 0) {
         const message = tampered.map((t) => `tests ${t.change}: ${t.path}`).join("; ");
         return { ...base, status: "tampered", score: 0, passed: 0, total: 0, message: boundMessage(message) } satisfies KataEntry;

@@ -1,5 +1,5 @@
 import type { Course } from "../course/model";
-import { computeLock, diffLock, protectedFiles, readLock } from "../integrity/course-lock";
+import { computeLock, diffLock, protectedFiles, readLock, wholeWeek } from "../integrity/course-lock";
 
 export interface TamperReport {
   /** The lock is missing or unreadable: nothing can be trusted. */
@@ -19,10 +19,11 @@ export function checkTampering(course: Course): TamperReport {
   const diff = diffLock(lock.protected, actual);
   const report: TamperReport = { noLock: false, machinery: [], tests: [] };
   const recordedTests = new Set([...Object.keys(lock.protected)].filter((p) => /^exercises\/[^/]+\/tests\//.test(p)));
+  const weekOf = (p: string) => wholeWeek(p.split("/")[1]!);
   const note = (path: string, change: "modified" | "deleted") => {
     if (recordedTests.has(path)) {
-      const kata = testOwners.get(path) ?? ownerFromPath(course, path);
-      report.tests.push({ path, change, kata: kata ?? "unknown" });
+      const kata = testOwners.get(path) ?? ownerFromPath(course, path) ?? weekOf(path);
+      report.tests.push({ path, change, kata });
     } else {
       report.machinery.push({ path, change });
     }

@@ -39,6 +39,11 @@ function listFiles(root: string, dir: string): string[] {
   return found;
 }
 
+/** The owner recorded for a file that concerns every kata of a week. */
+export function wholeWeek(weekId: string): string {
+  return `${weekId}/*`;
+}
+
 /** Protected files grouped by what an edit to them means. */
 export function protectedFiles(course: Course): { tests: Map<string, string>; machinery: string[] } {
   const tests = new Map<string, string>(); // path -> week/kata key
@@ -46,6 +51,9 @@ export function protectedFiles(course: Course): { tests: Map<string, string>; ma
   for (const dir of MACHINERY_DIRS) machinery.push(...listFiles(course.root, dir));
   for (const week of course.weeks) {
     machinery.push(`exercises/${week.id}/week.json`);
+    // Helpers beside the tests (tests/support/...) are part of the specification too; an edit
+    // to one can change any kata of the week, so they belong to the whole week.
+    for (const rel of listFiles(course.root, `exercises/${week.id}/tests`)) tests.set(rel, wholeWeek(week.id));
     for (const kata of week.katas) for (const test of kata.tests) tests.set(`exercises/${week.id}/${test}`, kata.key);
   }
   return { tests, machinery: machinery.sort() };

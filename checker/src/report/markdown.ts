@@ -11,7 +11,10 @@ export function renderMarkdown(results: GradeResults): string {
   if (results.message) lines.push(`> **${results.status === "error" ? "Grading could not run completely" : "Note"}:** ${cell(results.message)}`, "");
   if (results.tampered.length > 0) {
     lines.push("**Modified protected files:**", "");
-    for (const t of results.tampered) lines.push(`- tests ${t.change}: \`${t.path}\`${t.kata ? ` (kata ${t.kata} scores 0)` : ""}`);
+    for (const t of results.tampered) {
+      const who = t.kata?.endsWith("/*") ? `every kata of ${t.kata.slice(0, -2)} scores 0` : t.kata ? `kata ${t.kata} scores 0` : "";
+      lines.push(`- tests ${t.change}: \`${t.path}\`${who ? ` (${who})` : ""}`);
+    }
     lines.push("");
   }
   for (const week of results.weeks) {

@@ -1,0 +1,2 @@
+/** A helper beside the tests: editing it changes what the tests expect. */
+export const DOUBLED_21 = 42;
