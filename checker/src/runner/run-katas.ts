@@ -1,8 +1,10 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Course, Kata } from "../course/model";
 import { resolveServices, serviceEnv, type ServiceResolution } from "../services";
 import type { Owner } from "./judge";
 import { notRun, verdictFor, type KataVerdict } from "./verdicts";
+import type { TestResult } from "./results";
 import { runTests, type Target } from "./vitest-run";
 
 export interface KatasRun {
@@ -12,8 +14,6 @@ export interface KatasRun {
   /** One line per service used, e.g. "redis: 127.0.0.1:6379 (local)". */
   services: string[];
   durationMs: number;
-  /** True when no test ran at all although some kata was runnable. */
-  ranNothing: boolean;
 }
 
 export interface KatasRunOptions {
@@ -39,14 +39,15 @@ export async function runKatas(course: Course, katas: readonly Kata[], options: 
     const runnable: Kata[] = [];
     for (const kata of katas) {
       const reason = blockedReason(kata, resolution);
+      const missing = testFiles(course, kata).filter((file) => !existsSync(file));
       if (reason) verdicts.set(kata, notRun(kata, reason));
+      else if (missing.length > 0) verdicts.set(kata, missingTests(course, kata, missing));
       else runnable.push(kata);
     }
     const owners = new Map<string, Owner>();
     for (const kata of runnable) for (const file of testFiles(course, kata)) owners.set(file, { week: kata.weekId, kata: kata.id });
 
     let notes: string[] = [];
-    let ranNothing = false;
     if (owners.size > 0) {
       const singleSessionPostgres = resolution.resolved.some((s) => s.name === "postgres" && !s.concurrentSessions);
       const result = await runTests({
@@ -59,7 +60,6 @@ export async function runKatas(course: Course, katas: readonly Kata[], options: 
         oneFileAtATime: singleSessionPostgres && runnable.some((k) => k.services.includes("postgres")),
       });
       notes = [...result.notes];
-      ranNothing = result.tests.length === 0;
       for (const kata of runnable) verdicts.set(kata, verdictFor(kata, result.tests));
     }
     return {
@@ -67,7 +67,6 @@ export async function runKatas(course: Course, katas: readonly Kata[], options: 
       notes,
       services: resolution.resolved.map((s) => s.describe),
       durationMs: performance.now() - started,
-      ranNothing,
     };
   } finally {
     if (ownServices) await resolution.stopAll();
@@ -85,6 +84,15 @@ export function resolveServicesFor(katas: readonly Kata[], log?: (line: string) 
     },
     log ? { log } : {},
   );
+}
+
+/** A kata whose test files are gone fails, saying which and how to get them back. */
+function missingTests(course: Course, kata: Kata, missing: string[]): KataVerdict {
+  const tests: TestResult[] = missing.map((file) => {
+    const rel = path.relative(course.root, file);
+    return { week: kata.weekId, kata: kata.id, file: rel, name: `${rel} (whole file)`, status: "failed", message: `the test file ${rel} is missing; restore it with \`git checkout -- ${rel}\``, durationMs: 0 };
+  });
+  return verdictFor(kata, tests);
 }
 
 function blockedReason(kata: Kata, resolution: ServiceResolution): string | undefined {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Reporter, SerializedError, TestModule } from "vitest/node";
+import { CheckerError } from "../errors";
 import { readGuardRecords } from "./guard-records";
 import { judge, type ModuleOutcome, type Owner, type UnhandledOutcome } from "./judge";
 import type { RunResult } from "./results";
@@ -102,6 +103,9 @@ export async function runTests(options: RunOptions): Promise<RunResult> {
       { logLevel: "silent" },
     );
     await vitest.close();
+    if (collector.modules.length === 0) {
+      throw new CheckerError("E_NO_TESTS", `vitest ran none of the ${files.length} selected test files (is vitest.config.ts the course's own?)`, "git checkout -- vitest.config.ts");
+    }
     const guards = readGuardRecords(reportDir);
     const { tests, notes } = judge({ root: options.root, owners: options.owners, modules: collector.modules, unhandled: collector.unhandled, guards });
     return { tests, notes, durationMs: performance.now() - started };
