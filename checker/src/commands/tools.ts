@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { Week } from "../course/model";
@@ -23,6 +23,25 @@ function oneWeek(ctx: CommandContext, args: readonly string[], command: string):
   return resolveWeek(ctx.course, weekArg);
 }
 
+/**
+ * Stryker's score from its JSON report: detected mutants (killed or timed out) over all
+ * that could be judged (detected, survived, not covered).
+ */
+export function mutationScore(reportFile: string): { percent: number; summary: string } | undefined {
+  if (!existsSync(reportFile)) return undefined;
+  const report = JSON.parse(readFileSync(reportFile, "utf8")) as { files: Record<string, { mutants: { status: string }[] }> };
+  const counts = new Map<string, number>();
+  for (const file of Object.values(report.files)) for (const m of file.mutants) counts.set(m.status, (counts.get(m.status) ?? 0) + 1);
+  const n = (status: string) => counts.get(status) ?? 0;
+  const detected = n("Killed") + n("Timeout");
+  const judged = detected + n("Survived") + n("NoCoverage");
+  if (judged === 0) return undefined;
+  return {
+    percent: (100 * detected) / judged,
+    summary: `${n("Killed")} killed, ${n("Timeout")} timed out, ${n("Survived")} survived, ${n("NoCoverage")} not covered`,
+  };
+}
+
 /** `npm run mutate week1`: Stryker over the week's solution files, with the week's suite. */
 export async function mutateCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
   const week = oneWeek(ctx, args, "mutate");
@@ -31,13 +50,16 @@ export async function mutateCommand(ctx: CommandContext, args: readonly string[]
     const require = createRequire(path.join(ctx.course.root, "package.json"));
     const stryker = path.join(path.dirname(require.resolve("@stryker-mutator/core/package.json")), "bin", "stryker.js");
     ctx.err(ctx.style.dim(`mutate: Stryker on solutions/${week.id}/src with the ${weekLabel(week)} suite (this takes minutes)…`));
-    return await run(process.execPath, [stryker, "run", "stryker.config.mjs"], ctx.course.root, {
+    const code = await run(process.execPath, [stryker, "run", "stryker.config.mjs"], ctx.course.root, {
       ...process.env,
       ...serviceEnv(services),
       KATA_TARGET: "solution",
       KATA_WEEK_FILTER: week.id,
       KATA_MUTATE: "1",
     });
+    const score = mutationScore(path.join(ctx.course.root, "reports", "mutation", `${week.id}.json`));
+    if (code === 0 && score) ctx.out(`mutate: ${weekLabel(week)} mutation score ${score.percent.toFixed(1)} % (${score.summary})`);
+    return code;
   } finally {
     await services.stopAll();
   }
