@@ -218,15 +218,20 @@ describe("worker-pool: CPU-bound jobs run on worker threads", () => {
   });
 
   it("keeps the main thread's event loop responsive under 50 concurrent jobs, where the same work done inline stalls it", async () => {
-    const pool = openPool<HashJob, HashResult>({ filename: hashWorker, size: 2, maxQueue: 64 });
+    // One worker thread leaves the other core to the main thread, so what is measured is where
+    // the work runs, not how a busy 2-core machine schedules three CPU-bound threads.
+    const pool = openPool<HashJob, HashResult>({ filename: hashWorker, size: 1, maxQueue: 64 });
     const bytes = seededBytes(256 * 1024, 3);
-    // Size one job to about 40 ms of CPU on this machine, so that the comparison is about
-    // where the work runs, not about how fast the machine is.
-    const started = performance.now();
-    chainedSha256(bytes, 4);
-    const perRound = Math.max((performance.now() - started) / 4, 0.01);
-    const rounds = Math.min(Math.max(Math.round(40 / perRound), 1), 400);
-    await Promise.all([0, 1].map(() => pool.run({ data: bytes.slice().buffer, rounds: 1 }))); // threads started and warm
+    // Size one job to about 60 ms of CPU on this machine. The fastest of several timings is
+    // the calibration: a busy machine only ever makes a timing longer, never shorter.
+    let perRound = Infinity;
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      chainedSha256(bytes, 2);
+      perRound = Math.min(perRound, (performance.now() - started) / 2);
+    }
+    const rounds = Math.min(Math.max(Math.round(60 / Math.max(perRound, 0.01)), 1), 600);
+    await pool.run({ data: bytes.slice().buffer, rounds: 1 }); // thread started and warm
 
     const inlineP99 = await loopDelayP99(async () => {
       for (let job = 0; job < 50; job++) {
