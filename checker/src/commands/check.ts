@@ -4,7 +4,11 @@ import { CheckerError } from "../errors";
 import { kataProgress, readProgress, updateProgress } from "../progress/store";
 import { renderCheckReport } from "../report/check-report";
 import { runKatas } from "../runner/run-katas";
-import type { KataVerdict } from "../runner/verdicts";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { kataTypeErrors } from "../grade/build";
+import { withTypeErrors, type KataVerdict } from "../runner/verdicts";
+import { typecheck } from "../verify/typecheck";
 import type { CommandContext } from "./context";
 import { renderOverview } from "./overview";
 
@@ -44,7 +48,13 @@ export async function checkCommand(ctx: CommandContext, args: readonly string[])
     return 0;
   }
   const { week, katas } = selectKatas(ctx.course, args);
-  const run = await runKatas(ctx.course, katas, { target: "exercises", log: (line) => ctx.err(ctx.style.dim(line)) });
+  const tested = await runKatas(ctx.course, katas, { target: "exercises", log: (line) => ctx.err(ctx.style.dim(line)) });
+  // Only a kata whose tests all pass can change its verdict on a type error, so only those
+  // files are type-checked: a learner still working on a kata pays nothing for it.
+  const passing = tested.verdicts.filter((v) => v.status === "passed").map((v) => v.kata);
+  const ownFiles = passing.flatMap((k) => [...k.files, ...k.tests].map((f) => path.join(week.dir, f))).filter((f) => existsSync(f));
+  const errors = ownFiles.length > 0 ? await typecheck(ctx.course.root, ownFiles) : [];
+  const run = { ...tested, verdicts: tested.verdicts.map((v) => withTypeErrors(v, kataTypeErrors(v.kata, errors))) };
 
   const now = new Date().toISOString();
   const saved = await updateProgress(ctx.course.root, (progress) => {

@@ -105,7 +105,7 @@ export async function gradeCommand(ctx: CommandContext, args: readonly string[])
   try {
     input.services = services.resolved.map((s) => s.describe);
     ctx.err(ctx.style.dim("grade: type-checking…"));
-    input.typeErrors = typecheck(ctx.course.root);
+    input.typeErrors = await typecheck(ctx.course.root);
     const tamperedKatas = new Set(input.tamper.tests.map((t) => t.kata));
     for (const week of weeks) {
       ctx.err(ctx.style.dim(`grade: week${week.number} · ${week.title}`));

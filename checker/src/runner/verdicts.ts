@@ -24,3 +24,21 @@ export function verdictFor(kata: Kata, tests: readonly TestResult[]): KataVerdic
 export function notRun(kata: Kata, reason: string): KataVerdict {
   return { kata, status: "not-run", passed: 0, total: 0, tests: [], reason };
 }
+
+/**
+ * Adds a kata's type errors as failed tests: vitest strips types without checking them, so a
+ * kata whose code does not type-check would otherwise pass `check` and fail `grade`.
+ */
+export function withTypeErrors(verdict: KataVerdict, errors: readonly { file: string; line: number; message: string }[]): KataVerdict {
+  if (verdict.status === "not-run" || errors.length === 0) return verdict;
+  const extra: TestResult[] = errors.slice(0, 5).map((e) => ({
+    week: verdict.kata.weekId,
+    kata: verdict.kata.id,
+    file: e.file,
+    name: `type-check ${e.file}:${e.line}`,
+    status: "failed",
+    message: e.message,
+    durationMs: 0,
+  }));
+  return { ...verdict, status: "failed", total: verdict.total + extra.length, tests: [...verdict.tests, ...extra] };
+}
