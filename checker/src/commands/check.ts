@@ -1,14 +1,13 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { Course, Kata, Week } from "../course/model";
 import { resolveKata, resolveWeek, weekLabel } from "../course/select";
 import { CheckerError } from "../errors";
 import { kataProgress, readProgress, updateProgress } from "../progress/store";
 import { renderCheckReport } from "../report/check-report";
 import { runKatas } from "../runner/run-katas";
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { kataTypeErrors } from "../grade/build";
 import { withTypeErrors, type KataVerdict } from "../runner/verdicts";
-import { typecheck } from "../verify/typecheck";
+import { kataTypeErrors, typecheck } from "../verify/typecheck";
 import type { CommandContext } from "./context";
 import { renderOverview } from "./overview";
 

@@ -9,8 +9,8 @@ import { checkTampering } from "../grade/tamper";
 import { writeGradeOutputs } from "../grade/write";
 import { renderMarkdown } from "../report/markdown";
 import { resolveServicesFor, runKatas } from "../runner/run-katas";
-import type { KataVerdict } from "../runner/verdicts";
-import { typecheck } from "../verify/typecheck";
+import { withTypeErrors, type KataVerdict } from "../runner/verdicts";
+import { kataTypeErrors, typecheck } from "../verify/typecheck";
 import type { CommandContext } from "./context";
 
 export const EXIT_BELOW_MIN = 1;
@@ -75,7 +75,6 @@ export async function gradeCommand(ctx: CommandContext, args: readonly string[])
     weeks,
     verdicts: new Map<string, KataVerdict>(),
     tamper: checkTampering(ctx.course),
-    typeErrors: [],
     services: [],
     startedAt: new Date(),
     notes: [],
@@ -105,14 +104,16 @@ export async function gradeCommand(ctx: CommandContext, args: readonly string[])
   try {
     input.services = services.resolved.map((s) => s.describe);
     ctx.err(ctx.style.dim("grade: type-checking…"));
-    input.typeErrors = await typecheck(ctx.course.root);
+    const typeErrors = await typecheck(ctx.course.root);
     const tamperedKatas = new Set(input.tamper.tests.map((t) => t.kata));
     for (const week of weeks) {
       ctx.err(ctx.style.dim(`grade: week${week.number} · ${week.title}`));
       const runnable = week.katas.filter((k) => !tamperedKatas.has(k.key));
       if (runnable.length === 0) continue;
       const run = await runKatas(ctx.course, runnable, { target: "exercises", services });
-      for (const verdict of run.verdicts) (input.verdicts as Map<string, KataVerdict>).set(verdict.kata.key, verdict);
+      for (const verdict of run.verdicts) {
+        (input.verdicts as Map<string, KataVerdict>).set(verdict.kata.key, withTypeErrors(verdict, kataTypeErrors(verdict.kata, typeErrors)));
+      }
       input.notes = [...input.notes, ...run.notes];
     }
   } finally {

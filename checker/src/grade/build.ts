@@ -1,7 +1,6 @@
-import type { Kata, Week } from "../course/model";
+import type { Week } from "../course/model";
 import type { KataVerdict } from "../runner/verdicts";
 import { wholeWeek } from "../integrity/course-lock";
-import type { TypeError } from "../verify/typecheck";
 import { boundMessage, overallStatus, RESULTS_VERSION, type GradeResults, type KataEntry, type TestEntry } from "./results";
 import type { TamperReport } from "./tamper";
 
@@ -10,7 +9,6 @@ export interface GradeInput {
   /** Verdicts of the katas that were run (absent: not reached before the deadline). */
   verdicts: ReadonlyMap<string, KataVerdict>;
   tamper: TamperReport;
-  typeErrors: readonly TypeError[];
   services: readonly string[];
   startedAt: Date;
   /** Why grading could not run (completely); makes the status "error". */
@@ -18,13 +16,7 @@ export interface GradeInput {
   notes: readonly string[];
 }
 
-/** Type errors that belong to a kata: in one of its files, or in one of its tests (a changed signature). */
-export function kataTypeErrors(kata: Kata, errors: readonly TypeError[]): TypeError[] {
-  const own = [...kata.files, ...kata.tests].map((f) => `exercises/${kata.weekId}/${f}`);
-  return errors.filter((e) => own.includes(e.file));
-}
-
-/** Scores every kata: all its tests pass (and it type-checks, and its tests are untouched) or it scores 0. */
+/** Scores every kata: all its tests pass (type checks included) and its tests are untouched, or it scores 0. */
 export function buildResults(input: GradeInput): GradeResults {
   const tests: TestEntry[] = [];
   const weeks = input.weeks.map((week) => {
@@ -41,20 +33,8 @@ export function buildResults(input: GradeInput): GradeResults {
       for (const test of verdict.tests) {
         tests.push({ week: week.id, kata: kata.id, name: test.name, status: test.status === "passed" ? "pass" : "fail", message: boundMessage(test.message), durationMs: test.durationMs });
       }
-      const typeErrors = kataTypeErrors(kata, input.typeErrors);
-      for (const error of typeErrors.slice(0, 5)) {
-        tests.push({ week: week.id, kata: kata.id, name: `type-check ${error.file}:${error.line}`, status: "fail", message: boundMessage(error.message), durationMs: 0 });
-      }
-      const passed = verdict.status === "passed" && typeErrors.length === 0;
-      const message = typeErrors[0] ? `type error ${typeErrors[0].file}:${typeErrors[0].line}: ${typeErrors[0].message}` : undefined;
-      return {
-        ...base,
-        status: passed ? "pass" : "fail",
-        score: passed ? kata.points : 0,
-        passed: verdict.passed,
-        total: verdict.total + typeErrors.length,
-        ...(message ? { message: boundMessage(message) } : {}),
-      } satisfies KataEntry;
+      const passed = verdict.status === "passed";
+      return { ...base, status: passed ? "pass" : "fail", score: passed ? kata.points : 0, passed: verdict.passed, total: verdict.total } satisfies KataEntry;
     });
     return {
       id: week.id,

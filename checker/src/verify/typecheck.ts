@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
+import type { Kata } from "../course/model";
 
 export interface TypeError {
   /** Path relative to the root. */
@@ -35,4 +36,10 @@ export function typecheck(root: string, files?: readonly string[]): Promise<Type
       resolve(errors);
     });
   });
+}
+
+/** Type errors that belong to a kata: in one of its files, or in one of its tests (a changed signature). */
+export function kataTypeErrors(kata: Kata, errors: readonly TypeError[]): TypeError[] {
+  const own = [...kata.files, ...kata.tests].map((f) => `exercises/${kata.weekId}/${f}`);
+  return errors.filter((e) => own.includes(e.file));
 }
