@@ -72,7 +72,6 @@ export async function checkCommand(ctx: CommandContext, args: readonly string[])
     renderCheckReport({
       week,
       verdicts: run.verdicts,
-      services: run.services,
       notes: run.notes,
       next: nextStep(ctx.course, week, run.verdicts, (kata) => saved.progress.katas[kata.key]?.hintsShown ?? 0),
       style: ctx.style,

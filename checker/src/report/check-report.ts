@@ -5,7 +5,6 @@ import type { Style } from "./style";
 export interface CheckReportInput {
   week: Week;
   verdicts: readonly KataVerdict[];
-  services: readonly string[];
   notes: readonly string[];
   next: string;
   style: Style;
@@ -23,8 +22,8 @@ function indent(text: string, prefix = "    "): string {
 export function renderCheckReport(input: CheckReportInput): string {
   const { week, verdicts, style } = input;
   const lines: string[] = [];
+  // The services used were already said on stderr as they were found (with any slow start).
   lines.push(style.bold(`week${week.number} · ${week.title}`));
-  for (const service of input.services) lines.push(style.dim(service));
   lines.push("");
   const width = Math.max(...verdicts.map((v) => v.kata.id.length)) + 2;
   for (const verdict of verdicts) {

@@ -11,8 +11,6 @@ export interface KatasRun {
   verdicts: KataVerdict[];
   /** Problems no kata owns (an error outside any test file); they make the run fail. */
   notes: string[];
-  /** One line per service used, e.g. "redis: 127.0.0.1:6379 (local)". */
-  services: string[];
   durationMs: number;
 }
 
@@ -65,7 +63,6 @@ export async function runKatas(course: Course, katas: readonly Kata[], options: 
     return {
       verdicts: katas.map((k) => verdicts.get(k)!),
       notes,
-      services: resolution.resolved.map((s) => s.describe),
       durationMs: performance.now() - started,
     };
   } finally {
