@@ -10,12 +10,8 @@ export type CheckerErrorCode =
   | "E_MANIFEST"
   | "E_NO_COURSE"
   | "E_NO_TESTS"
-  | "E_SERVICE_UNAVAILABLE"
   | "E_SPOILER"
-  | "E_RESET"
-  | "E_TAMPERED"
-  | "E_VERIFY"
-  | "E_LOCK_STALE";
+  | "E_RESET";
 
 export class CheckerError extends Error {
   constructor(

@@ -6,6 +6,7 @@ import { gradeResultsSchema, type GradeResults } from "../grade/results";
 import { writeGradeOutputs } from "../grade/write";
 import { renderMarkdown } from "../report/markdown";
 import type { CommandContext } from "./context";
+import { EXIT_COULD_NOT_GRADE } from "./grade";
 
 function readResults(input: string): GradeResults {
   const file = existsSync(input) && statSync(input).isDirectory() ? path.join(input, "results.json") : input;
@@ -35,5 +36,5 @@ export async function mergeCommand(ctx: CommandContext, args: readonly string[])
   writeGradeOutputs(outDir, merged);
   ctx.out(renderMarkdown(merged));
   ctx.out(`results: ${path.relative(process.cwd(), outDir) || "."}/results.json, junit.xml, summary.md`);
-  return merged.status === "error" ? 2 : 0;
+  return merged.status === "error" ? EXIT_COULD_NOT_GRADE : 0;
 }

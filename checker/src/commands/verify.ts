@@ -45,7 +45,7 @@ export async function verifyCommand(ctx: CommandContext, args: readonly string[]
     const skeleton = await runKatas(ctx.course, katas, { target: "exercises", services });
     ctx.err(ctx.style.dim(`verify: running them against the solutions…`));
     const solution = await runKatas(ctx.course, katas, { target: "solution", services });
-    const judged = judgeRuns(ctx.course, weeks, skeleton, solution);
+    const judged = judgeRuns(weeks, skeleton, solution);
     breaches.push(...judged.breaches);
 
     ctx.out(

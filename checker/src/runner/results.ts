@@ -18,5 +18,4 @@ export interface RunResult {
   readonly tests: readonly TestResult[];
   /** Problems no single test owns, already turned into failures of the katas they touch. */
   readonly notes: readonly string[];
-  readonly durationMs: number;
 }

@@ -73,7 +73,6 @@ class Collector implements Reporter {
  * verdict per test. Nothing is copied: the target only changes how vitest resolves imports.
  */
 export async function runTests(options: RunOptions): Promise<RunResult> {
-  const started = performance.now();
   const files = [...options.owners.keys()];
   const reportDir = mkdtempSync(path.join(os.tmpdir(), "kata-run-"));
   const collector = new Collector(options.onFileDone);
@@ -108,7 +107,7 @@ export async function runTests(options: RunOptions): Promise<RunResult> {
     }
     const guards = readGuardRecords(reportDir);
     const { tests, notes } = judge({ root: options.root, owners: options.owners, modules: collector.modules, unhandled: collector.unhandled, guards });
-    return { tests, notes, durationMs: performance.now() - started };
+    return { tests, notes };
   } finally {
     process.exitCode = saved.exitCode;
     restore("KATA_TARGET", saved.target);

@@ -1,4 +1,4 @@
-import type { Course, Kata, Week } from "../course/model";
+import type { Kata, Week } from "../course/model";
 import type { TestResult } from "../runner/results";
 import type { KatasRun } from "../runner/run-katas";
 import type { Breach } from "./static-checks";
@@ -59,7 +59,7 @@ export function judgeKata(kata: Kata, skeleton: readonly TestResult[], solution:
 }
 
 /** Turns the two runs of a set of weeks into verify rows and breaches. */
-export function judgeRuns(course: Course, weeks: readonly Week[], skeleton: KatasRun, solution: KatasRun): { rows: VerifyRow[]; breaches: Breach[] } {
+export function judgeRuns(weeks: readonly Week[], skeleton: KatasRun, solution: KatasRun): { rows: VerifyRow[]; breaches: Breach[] } {
   const rows: VerifyRow[] = [];
   const breaches: Breach[] = [];
   const find = (run: KatasRun, kata: Kata) => run.verdicts.find((v) => v.kata.key === kata.key);
@@ -79,6 +79,5 @@ export function judgeRuns(course: Course, weeks: readonly Week[], skeleton: Kata
     }
   }
   for (const note of solution.notes) breaches.push({ week: "-", message: `solution run: ${note}` });
-  void course;
   return { rows, breaches };
 }
