@@ -16,6 +16,9 @@ export default {
   htmlReporter: { fileName: `reports/mutation/${week ?? "all"}.html` },
   jsonReporter: { fileName: `reports/mutation/${week ?? "all"}.json` },
   thresholds: { high: 90, low: 80, break: null },
-  tempDirName: ".stryker-tmp",
+  // One temp dir per week, so two weeks can be mutated at once without one run's cleanup
+  // deleting the other's sandbox; every run ignores the others' sandboxes and reports.
+  tempDirName: `.stryker-tmp/${week ?? "all"}`,
+  ignorePatterns: ["/.stryker-tmp", "/reports", "/grade", "/grade-*", "/.backup"],
   cleanTempDir: "always",
 };

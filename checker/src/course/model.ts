@@ -12,6 +12,8 @@ export interface Kata {
   readonly hints: readonly string[];
   readonly keptPassing: readonly string[];
   readonly points: number;
+  /** Ids of katas of the same week whose code this kata's tests run too. */
+  readonly buildsOn: readonly string[];
   /** The week's folder name, e.g. week05-rate-limiting. */
   readonly weekId: string;
   /** "week05-rate-limiting/token-bucket": unique in the course, used as the progress key. */

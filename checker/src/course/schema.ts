@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** Services a kata can declare; the checker finds or starts each once per run. */
-export const SERVICE_NAMES = ["redis", "postgres"] as const;
+export const SERVICE_NAMES = ["redis", "postgres", "rabbitmq"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 const kataId = z
@@ -34,6 +34,11 @@ export const kataManifestSchema = z.strictObject({
    * characterization tests of a refactoring kata.
    */
   keptPassing: z.array(z.string().min(1)).default([]),
+  /**
+   * Katas of the same week whose code this kata's tests also run (a load generator that
+   * records into the histogram kata's class): until those pass, the report says to do them first.
+   */
+  buildsOn: z.array(kataId).default([]),
   /** Points for grading; a kata scores them when all its tests pass. */
   points: z.number().int().positive().default(1),
 });

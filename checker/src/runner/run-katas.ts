@@ -77,6 +77,7 @@ export function resolveServicesFor(katas: readonly Kata[], log?: (line: string) 
     {
       redis: katas.some((k) => k.services.includes("redis")),
       postgres: postgresKatas.length > 0,
+      rabbitmq: katas.some((k) => k.services.includes("rabbitmq")),
       postgresSingleSessionOk: postgresKatas.some((k) => k.postgresSingleSession),
     },
     log ? { log } : {},

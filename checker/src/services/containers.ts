@@ -1,4 +1,5 @@
 import { POSTGRES_IMAGE, POSTGRES_DEFAULT_PORT } from "./postgres";
+import { RABBITMQ_IMAGE, RABBITMQ_PORT } from "./rabbitmq";
 import { REDIS_IMAGE, REDIS_PORT } from "./redis";
 import { reasonOf, withTimeout } from "./timing";
 import type { RuntimeCheck, ServiceName, StartedServer } from "./types";
@@ -59,6 +60,15 @@ export const CONTAINER_SPECS: Record<ServiceName, ContainerSpec> = {
     readyLog: /database system is ready to accept connections/,
     readyTimes: 2,
     url: (host, port) => `postgres://postgres@${host}:${port}/test`,
+  },
+  rabbitmq: {
+    image: RABBITMQ_IMAGE,
+    port: RABBITMQ_PORT,
+    environment: {},
+    // The image's default user guest/guest may connect from outside the container.
+    readyLog: /Server startup complete/,
+    readyTimes: 1,
+    url: (host, port) => `amqp://guest:guest@${host}:${port}`,
   },
 };
 

@@ -4,6 +4,7 @@ import { containerRuntime, startContainer } from "./containers";
 import { startEmbeddedPostgres } from "./embedded";
 import { startPrivatePostgres } from "./postgres";
 import { probePostgres, probeRedis } from "./probe";
+import { probeRabbitMQ } from "./rabbitmq";
 import { startPrivateRedis } from "./redis";
 import type { ServiceDeps } from "./types";
 
@@ -15,6 +16,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): ServiceDeps {
   return {
     probeRedis,
     probePostgres,
+    probeRabbitMQ,
     findBinary: (name, preferDirs) => findBinary(name, preferDirs, env.PATH),
     postgresBinDirs: () => postgresBinDirs(),
     startPrivateRedis: (binary) => startPrivateRedis(binary),

@@ -1,5 +1,4 @@
-import { POSTGRES_IMAGE } from "./postgres";
-import { REDIS_IMAGE } from "./redis";
+import { CONTAINER_IMAGES } from "./images";
 import type { ServiceName, ServiceSource } from "./types";
 import { redactUrl } from "./urls";
 
@@ -9,9 +8,8 @@ export interface Attempt {
   why: string;
 }
 
-export const ENV_VARS: Record<ServiceName, string> = { redis: "REDIS_URL", postgres: "DATABASE_URL" };
-const TITLES: Record<ServiceName, string> = { redis: "Redis", postgres: "Postgres" };
-const IMAGES: Record<ServiceName, string> = { redis: REDIS_IMAGE, postgres: POSTGRES_IMAGE };
+export const ENV_VARS: Record<ServiceName, string> = { redis: "REDIS_URL", postgres: "DATABASE_URL", rabbitmq: "AMQP_URL" };
+const TITLES: Record<ServiceName, string> = { redis: "Redis", postgres: "Postgres", rabbitmq: "RabbitMQ" };
 
 /** The one line the terminal shows for a service this run uses. */
 export function describeResolved(name: ServiceName, source: ServiceSource, address: string, detail?: string): string {
@@ -23,7 +21,7 @@ export function describeResolved(name: ServiceName, source: ServiceSource, addre
     case "private":
       return `${name}: private ${name === "redis" ? "redis-server" : "Postgres"} on ${address} (started for this run)`;
     case "container":
-      return `${name}: container ${IMAGES[name]} on ${address} (started for this run)`;
+      return `${name}: container ${CONTAINER_IMAGES[name]} on ${address} (started for this run)`;
     case "embedded":
       return `${name}: embedded PGlite on ${address} (single session only)`;
   }
@@ -35,6 +33,13 @@ function waysToGetIt(name: ServiceName): string[] {
       "docker compose up -d redis   (Docker or Podman, with the course's compose.yaml), or",
       "install Redis (brew install redis, sudo apt install redis-server, ...): the checker then starts a private redis-server for each run, or uses one on 127.0.0.1:6379, or",
       "REDIS_URL=redis://host:6379 to use a Redis you already have.",
+    ];
+  }
+  if (name === "rabbitmq") {
+    return [
+      "docker compose up -d rabbitmq   (Docker or Podman, with the course's compose.yaml), or",
+      "install RabbitMQ (brew install rabbitmq, sudo apt install rabbitmq-server, ...) and start it (rabbitmq-server -detached): the checker uses one on 127.0.0.1:5672 with guest/guest, or",
+      "AMQP_URL=amqp://user:password@host:5672 to use a broker you already have.",
     ];
   }
   return [

@@ -12,7 +12,8 @@ function codeOf(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-function networkFailure(error: unknown, timeoutMs: number): ProbeResult | undefined {
+/** A network-level failure (refused, timeout, DNS) any client reports alike; undefined for anything else. */
+export function classifyNetworkError(error: unknown, timeoutMs: number): ProbeResult | undefined {
   if (error instanceof TimeoutError) return failure("timeout", `no answer within ${timeoutMs} ms`);
   const code = codeOf(error);
   const message = reasonOf(error);
@@ -28,7 +29,7 @@ export function classifyRedisError(error: unknown, timeoutMs: number): ProbeResu
   if (/NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(message)) {
     return failure("auth", `it wants a password (${message})`);
   }
-  return networkFailure(error, timeoutMs) ?? failure("error", message);
+  return classifyNetworkError(error, timeoutMs) ?? failure("error", message);
 }
 
 /** Classifies a pg error by SQLSTATE where there is one, so the resolver knows whether another user or database may work. */
@@ -42,7 +43,7 @@ export function classifyPostgresError(error: unknown, timeoutMs: number): ProbeR
   if (code === "28P01" || code === "28000" || /password/i.test(message)) {
     return failure("auth", `it wants a password or rejects this user (${message})`);
   }
-  return networkFailure(error, timeoutMs) ?? failure("error", message);
+  return classifyNetworkError(error, timeoutMs) ?? failure("error", message);
 }
 
 /** Connects to `url` and sends PING, all within `timeoutMs`. Never rejects. */

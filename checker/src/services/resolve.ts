@@ -1,7 +1,9 @@
 import { defaultDeps } from "./deps";
 import { type Attempt, describeResolved, ENV_VARS, envUnreachableMessage, unavailableMessage } from "./messages";
-import { findLocalPostgres, locatePostgresTools, POSTGRES_DEFAULT_HOST, POSTGRES_DEFAULT_PORT, POSTGRES_IMAGE } from "./postgres";
-import { REDIS_DEFAULT_URL, REDIS_IMAGE } from "./redis";
+import { CONTAINER_IMAGES } from "./images";
+import { findLocalPostgres, locatePostgresTools, POSTGRES_DEFAULT_HOST, POSTGRES_DEFAULT_PORT } from "./postgres";
+import { RABBITMQ_DEFAULT_URL } from "./rabbitmq";
+import { REDIS_DEFAULT_URL } from "./redis";
 import { reasonOf } from "./timing";
 import type {
   ResolvedService,
@@ -67,6 +69,10 @@ function succeed(ctx: Context, service: ResolvedService): Outcome {
   return { ok: true, service };
 }
 
+function probeFor(ctx: Context, name: ServiceName): ServiceDeps["probeRedis"] {
+  return name === "redis" ? ctx.deps.probeRedis : name === "postgres" ? ctx.deps.probePostgres : ctx.deps.probeRabbitMQ;
+}
+
 function fail(ctx: Context, name: ServiceName, message: string, summary = `${name}: not available`): Outcome {
   ctx.log(summary);
   return { ok: false, unavailable: { name, message } };
@@ -77,15 +83,14 @@ async function fromEnv(ctx: Context, name: ServiceName): Promise<Outcome | undef
   const variable = ENV_VARS[name];
   const url = ctx.env[variable]?.trim();
   if (!url) return undefined;
-  const probe = name === "redis" ? ctx.deps.probeRedis : ctx.deps.probePostgres;
-  const result = await probe(url, ENV_PROBE_TIMEOUT_MS);
+  const result = await probeFor(ctx, name)(url, ENV_PROBE_TIMEOUT_MS);
   if (result.ok) return succeed(ctx, resolvedService(name, "env", external(url, url)));
   return fail(ctx, name, envUnreachableMessage(name, url, result.reason), `${name}: ${variable} does not answer (${result.reason})`);
 }
 
 /** Rung 4: a container, when a runtime answers. */
 async function fromContainer(ctx: Context, name: ServiceName, attempts: Attempt[]): Promise<Outcome | undefined> {
-  const image = name === "redis" ? REDIS_IMAGE : POSTGRES_IMAGE;
+  const image = CONTAINER_IMAGES[name];
   const runtime = await ctx.runtime();
   if (!runtime.available) {
     attempts.push({ what: `a ${image} container`, why: `no container runtime answers (${runtime.reason})` });
@@ -95,8 +100,7 @@ async function fromContainer(ctx: Context, name: ServiceName, attempts: Attempt[
   let server: StartedServer | undefined;
   try {
     server = await ctx.deps.startContainer(name);
-    const probe = name === "redis" ? ctx.deps.probeRedis : ctx.deps.probePostgres;
-    const check = await probe(server.url, CONTAINER_PROBE_TIMEOUT_MS);
+    const check = await probeFor(ctx, name)(server.url, CONTAINER_PROBE_TIMEOUT_MS);
     if (!check.ok) throw new Error(`it started, but ${server.address} does not answer: ${check.reason}`);
     return succeed(ctx, resolvedService(name, "container", server));
   } catch (error) {
@@ -182,6 +186,25 @@ async function resolvePostgres(ctx: Context, singleSessionOk: boolean): Promise<
   return fail(ctx, "postgres", unavailableMessage("postgres", attempts));
 }
 
+/**
+ * RabbitMQ: the URL variable, a broker on the default port, then a container. No private
+ * broker: an Erlang node takes many seconds to boot and leaves state behind, so a learner
+ * with RabbitMQ installed starts it once (rabbitmq-server -detached) rather than per run.
+ */
+async function resolveRabbitMQ(ctx: Context): Promise<Outcome> {
+  const fromVariable = await fromEnv(ctx, "rabbitmq");
+  if (fromVariable) return fromVariable;
+  const attempts: Attempt[] = [{ what: "AMQP_URL", why: "not set" }];
+
+  const address = hostPort(RABBITMQ_DEFAULT_URL, 5672);
+  const local = await ctx.deps.probeRabbitMQ(RABBITMQ_DEFAULT_URL, LOCAL_PROBE_TIMEOUT_MS);
+  if (local.ok) return succeed(ctx, resolvedService("rabbitmq", "local", external(RABBITMQ_DEFAULT_URL, address), "user guest"));
+  attempts.push({ what: `${address} (guest/guest)`, why: local.reason });
+  if (local.kind !== "refused") ctx.log(`rabbitmq: ${address} is there but unusable (${local.reason}); trying other ways`);
+
+  return (await fromContainer(ctx, "rabbitmq", attempts)) ?? fail(ctx, "rabbitmq", unavailableMessage("rabbitmq", attempts));
+}
+
 /** A failure in the ladder itself must not take the whole run down: the service is just unavailable. */
 async function guarded(ctx: Context, name: ServiceName, ladder: () => Promise<Outcome>): Promise<Outcome> {
   try {
@@ -212,6 +235,7 @@ export async function resolveServices(needs: ServiceNeeds, options: ResolveOptio
   const outcomes = await Promise.all([
     needs.redis ? guarded(ctx, "redis", () => resolveRedis(ctx)) : undefined,
     needs.postgres ? guarded(ctx, "postgres", () => resolvePostgres(ctx, needs.postgresSingleSessionOk)) : undefined,
+    needs.rabbitmq ? guarded(ctx, "rabbitmq", () => resolveRabbitMQ(ctx)) : undefined,
   ]);
 
   const resolved: ResolvedService[] = [];
@@ -230,11 +254,16 @@ export async function resolveServices(needs: ServiceNeeds, options: ResolveOptio
   };
 }
 
-/** Environment variables to hand to the test processes: KATA_REDIS_URL, KATA_DATABASE_URL. */
+/** The variable each service's URL reaches the test processes in (the fixtures read it). */
+export const SERVICE_URL_VARS: Record<ServiceName, string> = {
+  redis: "KATA_REDIS_URL",
+  postgres: "KATA_DATABASE_URL",
+  rabbitmq: "KATA_AMQP_URL",
+};
+
+/** Environment variables to hand to the test processes: KATA_REDIS_URL, KATA_DATABASE_URL, KATA_AMQP_URL. */
 export function serviceEnv(resolution: ServiceResolution): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const service of resolution.resolved) {
-    env[service.name === "redis" ? "KATA_REDIS_URL" : "KATA_DATABASE_URL"] = service.url;
-  }
+  for (const service of resolution.resolved) env[SERVICE_URL_VARS[service.name]] = service.url;
   return env;
 }

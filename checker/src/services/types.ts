@@ -9,6 +9,7 @@ export type ServiceSource = "env" | "local" | "private" | "container" | "embedde
 export interface ServiceNeeds {
   redis: boolean;
   postgres: boolean;
+  rabbitmq: boolean;
   /**
    * true when an embedded PGlite may serve: the selected Postgres katas are single-session
    * (the runner then skips any that are not, by `concurrentSessions`)
@@ -78,6 +79,8 @@ export interface ServiceDeps {
   probeRedis(url: string, timeoutMs: number): Promise<ProbeResult>;
   /** Connects and runs SELECT 1, within timeoutMs. Never rejects. */
   probePostgres(url: string, timeoutMs: number): Promise<ProbeResult>;
+  /** Opens an AMQP connection and closes it, within timeoutMs. Never rejects. */
+  probeRabbitMQ(url: string, timeoutMs: number): Promise<ProbeResult>;
   /** The real path of an executable named `name`, looked up in `preferDirs` first, then PATH. */
   findBinary(name: string, preferDirs?: readonly string[]): Promise<string | undefined>;
   /** Versioned Postgres bin folders that are not usually on PATH (Debian's /usr/lib/postgresql/N/bin), newest first. */

@@ -33,6 +33,7 @@ export function fakeMachine(overrides: Partial<ServiceDeps> = {}): { deps: Servi
   const base: ServiceDeps = {
     probeRedis: async () => REFUSED,
     probePostgres: async () => REFUSED,
+    probeRabbitMQ: async () => REFUSED,
     findBinary: async () => undefined,
     postgresBinDirs: async () => [],
     startPrivateRedis: notExpected("startPrivateRedis"),

@@ -13,6 +13,7 @@ import { containerRuntime } from "../../src/services/containers";
 import { startEmbeddedPostgres } from "../../src/services/embedded";
 import { locatePostgresTools } from "../../src/services/postgres";
 import { probePostgres, probeRedis } from "../../src/services/probe";
+import { probeRabbitMQ } from "../../src/services/rabbitmq";
 import { startPrivateRedis } from "../../src/services/redis";
 import { RUNTIME_CHECK_TIMEOUT_MS } from "../../src/services/resolve";
 
@@ -56,6 +57,7 @@ const withoutDefaultPort =
 
 const localRedis = await listening(6379);
 const localPostgres = await listening(5432);
+const localRabbit = await listening(5672);
 const redisServer = await findBinary("redis-server");
 const isRoot = process.getuid?.() === 0;
 const postgresTools = await locatePostgresTools({ findBinary: (name, dirs) => findBinary(name, dirs), postgresBinDirs: () => postgresBinDirs() });
@@ -69,7 +71,7 @@ describe("the local path", () => {
   it.runIf(localRedis && localPostgres)("finds Redis and Postgres already listening on the default ports", async () => {
     const lines: string[] = [];
     const resolution = await resolveServices(
-      { redis: true, postgres: true, postgresSingleSessionOk: false },
+      { redis: true, postgres: true, rabbitmq: false, postgresSingleSessionOk: false },
       { env: { PATH: process.env.PATH }, log: (line) => lines.push(line) },
     );
     toStop.push(resolution);
@@ -132,7 +134,7 @@ describe("the private redis-server path", () => {
   it.runIf(redisServer !== undefined)("is what the resolver picks when nothing listens on 6379", async () => {
     const lines: string[] = [];
     const resolution = await resolveServices(
-      { redis: true, postgres: false, postgresSingleSessionOk: false },
+      { redis: true, postgres: false, rabbitmq: false, postgresSingleSessionOk: false },
       { env: { PATH: process.env.PATH }, deps: { probeRedis: withoutDefaultPort(6379, probeRedis) }, log: (line) => lines.push(line) },
     );
     toStop.push(resolution);
@@ -151,7 +153,7 @@ describe("the private redis-server path", () => {
 describe("the private Postgres path", () => {
   it.runIf(!isRoot && postgresTools.found)("starts initdb + postgres on a free port as a normal user, and stop() ends it", async () => {
     const resolution = await resolveServices(
-      { redis: false, postgres: true, postgresSingleSessionOk: false },
+      { redis: false, postgres: true, rabbitmq: false, postgresSingleSessionOk: false },
       { env: { PATH: process.env.PATH }, deps: { probePostgres: withoutDefaultPort(5432, probePostgres) } },
     );
     toStop.push(resolution);
@@ -165,7 +167,7 @@ describe("the private Postgres path", () => {
 
   it.runIf(isRoot && postgresTools.found)("is skipped as root, and the message says why", async () => {
     const resolution = await resolveServices(
-      { redis: false, postgres: true, postgresSingleSessionOk: false },
+      { redis: false, postgres: true, rabbitmq: false, postgresSingleSessionOk: false },
       { env: { PATH: process.env.PATH }, deps: { probePostgres: withoutDefaultPort(5432, probePostgres), containerRuntime: async () => ({ available: false, reason: "none (test)" }) } },
     );
     toStop.push(resolution);
@@ -191,7 +193,7 @@ describe("the embedded PGlite path", () => {
     let fromTemplate: boolean | undefined;
     const started = performance.now();
     const resolution = await resolveServices(
-      { redis: false, postgres: true, postgresSingleSessionOk: true },
+      { redis: false, postgres: true, rabbitmq: false, postgresSingleSessionOk: true },
       {
         env: { PATH: "" },
         deps: {
@@ -332,7 +334,7 @@ describe("a bare machine", () => {
       };
     const started = performance.now();
     const resolution = await resolveServices(
-      { redis: true, postgres: true, postgresSingleSessionOk: false },
+      { redis: true, postgres: true, rabbitmq: false, postgresSingleSessionOk: false },
       {
         env: { PATH: "" },
         deps: { probeRedis: redirect(6379, probeRedis), probePostgres: redirect(5432, probePostgres), postgresBinDirs: async () => [] },
@@ -357,4 +359,26 @@ describe("the container runtime check", () => {
     if (!runtime.available) expect(runtime.reason.length).toBeGreaterThan(0);
     console.info(`container runtime check: ${runtime.available ? runtime.description : runtime.reason} (${Math.round(elapsed)} ms)`);
   }, 10_000);
+});
+
+describe("the RabbitMQ probe against a real broker", () => {
+  it.runIf(localRabbit)("answers ok for guest/guest on 127.0.0.1:5672 and resolves it as local", async () => {
+    expect(await probeRabbitMQ("amqp://guest:guest@127.0.0.1:5672", 3_000)).toEqual({ ok: true });
+    const resolution = await resolveServices({ redis: false, postgres: false, rabbitmq: true, postgresSingleSessionOk: false }, { env: {} });
+    toStop.push(resolution);
+    expect(resolution.resolved).toMatchObject([{ name: "rabbitmq", source: "local" }]);
+    expect(serviceEnv(resolution).KATA_AMQP_URL).toBe("amqp://guest:guest@127.0.0.1:5672");
+  });
+
+  it.runIf(localRabbit)("classifies a wrong password and a missing vhost as auth problems", async () => {
+    expect(await probeRabbitMQ("amqp://guest:wrong@127.0.0.1:5672", 3_000)).toMatchObject({ ok: false, kind: "auth" });
+    expect(await probeRabbitMQ("amqp://guest:guest@127.0.0.1:5672/no-such-vhost", 3_000)).toMatchObject({ ok: false, kind: "auth" });
+  });
+
+  it("reports a closed port as refused within the bound", async () => {
+    const port = await closedPort();
+    const started = performance.now();
+    expect(await probeRabbitMQ(`amqp://guest:guest@127.0.0.1:${port}`, 2_000)).toMatchObject({ ok: false, kind: "refused" });
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
 });
