@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadCourse } from "../src/course/load";
 import { parseGradeArgs, meetsMinimum } from "../src/commands/grade";
-import { descendants } from "../src/grade/deadline";
+import { descendants } from "../vitest/process-tree";
 import { mergeResults } from "../src/grade/merge";
 import { gradeResultsSchema, type GradeResults } from "../src/grade/results";
 import { computeLock, writeLock } from "../src/integrity/course-lock";

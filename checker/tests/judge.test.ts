@@ -36,8 +36,14 @@ describe("judging what vitest reported", () => {
   });
 
   it("fails the test a guard record names, even if vitest saw it pass", () => {
-    const { tests } = judge(input([{ file, state: "passed", errors: [], tests: [passing("suite > x")] }], { guards: [{ kind: "process-exit", file, test: "x", code: 0 }] }));
-    expect(tests[0]).toMatchObject({ status: "failed", message: expect.stringMatching(/process\.exit\(0\) during "x"/) });
+    const { tests } = judge(input([{ file, state: "passed", errors: [], tests: [passing("suite > x")] }], { guards: [{ kind: "process-exit", file, test: "suite > x", code: 0 }] }));
+    expect(tests[0]).toMatchObject({ status: "failed", message: expect.stringMatching(/process\.exit\(0\) during "suite > x"/) });
+  });
+
+  it("blames a guard record on the test of exactly that full name, not on one whose name ends the same", () => {
+    const tests = [passing("limits > refuses"), passing("limits > also refuses")];
+    const { tests: judged } = judge(input([{ file, state: "passed", errors: [], tests }], { guards: [{ kind: "process-exit", file, test: "limits > refuses", code: 0 }] }));
+    expect(judged.map((t) => t.status)).toEqual(["failed", "passed"]);
   });
 
   it("fails a file whose tests all passed when an error escaped after them", () => {
@@ -65,5 +71,31 @@ describe("judging what vitest reported", () => {
   it("keeps an error outside any file as a note", () => {
     const { notes } = judge(input([{ file, state: "passed", errors: [], tests: [passing("x")] }], { unhandled: [{ message: "something odd" }] }));
     expect(notes).toEqual([expect.stringContaining("something odd")]);
+  });
+});
+
+describe("the must-fail canaries the checker adds to each file", () => {
+  const canary = "c0ffee";
+  const failing = (name: string) => ({ name, state: "failed", message: "expected 1 to be 2", durationMs: 1 });
+
+  it("leaves them out of the results when they failed, as they must", () => {
+    const { tests } = judge(input([{ file, state: "failed", errors: [], tests: [passing("a"), failing(`${canary} 1`), failing(`${canary} 2`)] }], { canary }));
+    expect(tests.map((t) => [t.name, t.status])).toEqual([["a", "passed"]]);
+  });
+
+  it("fails every test of a file where one passed: its verdicts were forged from inside the fork", () => {
+    const { tests } = judge(input([{ file, state: "passed", errors: [], tests: [passing("a"), passing("b"), passing(`${canary} 1`), failing(`${canary} 2`)] }], { canary }));
+    expect(tests.map((t) => t.status)).toEqual(["failed", "failed"]);
+    expect(tests[0]!.message).toMatch(/tampered with/);
+  });
+
+  it("treats a canary that was skipped while the file's tests passed as forged too", () => {
+    const { tests } = judge(input([{ file, state: "passed", errors: [], tests: [passing("a"), { name: `${canary} 1`, state: "skipped", durationMs: 0 }] }], { canary }));
+    expect(tests.map((t) => t.status)).toEqual(["failed"]);
+  });
+
+  it("does not call a file forged when none of its own tests passed", () => {
+    const { tests } = judge(input([{ file, state: "failed", errors: [], tests: [failing("a"), passing(`${canary} 1`)] }], { canary }));
+    expect(tests.map((t) => [t.status, t.message])).toEqual([["failed", "expected 1 to be 2"]]);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll } from "vitest";
+import { setting } from "./settings";
 
 // A kata that leaves a connection or a timer open after its tests is a kata that leaks in
 // production: a pool that never drains, a process that cannot exit. Resources are compared
@@ -29,9 +30,11 @@ function leaked(baseline: Map<string, number>): string[] {
 
 const baseline = count();
 const DRAIN_MS = 150;
+// Read before any learner code runs: learner code setting the variable changes nothing.
+const enabled = setting("KATA_LEAK_GUARD") !== "0";
 
 afterAll(async () => {
-  if (process.env.KATA_LEAK_GUARD === "0") return;
+  if (!enabled) return;
   // Closing sockets take a turn or two of the loop to go; give them a moment, twice.
   for (let attempt = 0; attempt < 3; attempt++) {
     if (leaked(baseline).length === 0) return;

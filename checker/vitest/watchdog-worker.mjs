@@ -23,7 +23,8 @@ const check = setInterval(() => {
   const where = current.test ? `test "${current.test}"` : "loading the test file (module top level)";
   const shown = current.file ? path.relative(process.cwd(), current.file) : "an unknown file";
   const message = `your code blocked the event loop for ${blockedMs} ms while ${where} in ${shown}; the test process was stopped (a synchronous loop that never yields?)`;
-  const record = { kind: "blocked-event-loop", pid: process.pid, file: current.file, test: current.test ?? null, blockedMs, message };
+  // The shape of GuardRecord in guard-record.ts.
+  const record = { kind: "blocked-event-loop", file: current.file ?? null, test: current.test ?? null, blockedMs, message };
   try {
     if (reportDir) {
       mkdirSync(reportDir, { recursive: true });

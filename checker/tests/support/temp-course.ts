@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +19,8 @@ export interface TempCourse {
  */
 export function tempCourse(weeks: { from: string; id: string; withSolutions?: boolean }[]): TempCourse {
   const root = mkdtempSync(path.join(os.tmpdir(), "kata-course-"));
+  // Readable by others, as a clone is: grading as root runs the forks as unprivileged users.
+  chmodSync(root, 0o755);
   for (const file of COURSE_FILES) if (existsSync(path.join(repoRoot, file))) cpSync(path.join(repoRoot, file), path.join(root, file));
   for (const dir of CHECKER_DIRS) cpSync(path.join(repoRoot, dir), path.join(root, dir), { recursive: true });
   symlinkSync(path.join(repoRoot, "node_modules"), path.join(root, "node_modules"), "dir");
