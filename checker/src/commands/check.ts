@@ -52,7 +52,7 @@ export async function checkCommand(ctx: CommandContext, args: readonly string[])
   // files are type-checked: a learner still working on a kata pays nothing for it.
   const passing = tested.verdicts.filter((v) => v.status === "passed").map((v) => v.kata);
   const ownFiles = passing.flatMap((k) => [...k.files, ...k.tests].map((f) => path.join(week.dir, f))).filter((f) => existsSync(f));
-  const errors = ownFiles.length > 0 ? await typecheck(ctx.course.root, ownFiles) : [];
+  const errors = ownFiles.length > 0 ? await typecheck(ctx.course.root, ownFiles) : { errors: [], imports: new Map() };
   const run = { ...tested, verdicts: tested.verdicts.map((v) => withTypeErrors(v, kataTypeErrors(v.kata, errors))) };
 
   const now = new Date().toISOString();

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { Week } from "../course/model";
+import type { Kata, Week } from "../course/model";
 import { resolveWeek } from "../course/select";
 import { buildResults, type GradeInput } from "../grade/build";
 import { descendants, signalAll } from "../../vitest/process-tree";
@@ -8,7 +8,7 @@ import type { GradeResults } from "../grade/results";
 import { checkTampering } from "../grade/tamper";
 import { runtimeHashes, watchProtected } from "../grade/watch";
 import { writeGradeOutputs } from "../grade/write";
-import { computeLock, diffLock } from "../integrity/course-lock";
+import { computeLock, diffLock, wholeWeek } from "../integrity/course-lock";
 import { renderMarkdown } from "../report/markdown";
 import { resolveServicesFor, runKatas } from "../runner/run-katas";
 import { assertReadableByOthers, sandboxAvailable } from "../runner/sandbox";
@@ -106,11 +106,13 @@ export async function gradeCommand(ctx: CommandContext, args: readonly string[])
     input.services = services.resolved.map((s) => s.describe);
     ctx.err(ctx.style.dim("grade: type-checking…"));
     const typeErrors = await typecheck(ctx.course.root);
-    const tamperedKatas = new Set(input.tamper.tests.map((t) => t.kata));
+    // Katas whose tests were edited before the run score 0 without running (a helper's edit: the whole week).
+    const tamperedKeys = new Set(input.tamper.tests.map((t) => t.kata));
+    const tampered = (kata: Kata) => tamperedKeys.has(kata.key) || tamperedKeys.has(wholeWeek(kata.weekId));
     for (const week of weeks) {
       if (deadline.signal.aborted) break;
       ctx.err(ctx.style.dim(`grade: week${week.number} · ${week.title}`));
-      const runnable = week.katas.filter((k) => !tamperedKatas.has(k.key));
+      const runnable = week.katas.filter((k) => !tampered(k));
       if (runnable.length === 0) continue;
       const run = await runKatas(ctx.course, runnable, { target: "exercises", services, grading: { sandbox }, signal: deadline.signal });
       for (const verdict of run.verdicts) verdicts.set(verdict.kata.key, withTypeErrors(verdict, kataTypeErrors(verdict.kata, typeErrors)));

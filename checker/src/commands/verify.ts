@@ -31,7 +31,7 @@ export async function verifyCommand(ctx: CommandContext, args: readonly string[]
 
   ctx.err(ctx.style.dim("verify: type-checking the course…"));
   const selectedDirs = weeks.map((w) => `exercises/${w.id}/`).concat(weeks.map((w) => `solutions/${w.id}/`));
-  for (const error of await typecheck(ctx.course.root)) {
+  for (const error of (await typecheck(ctx.course.root)).errors) {
     const week = weeks.find((w) => error.file.includes(`/${w.id}/`) || error.file.startsWith(`exercises/${w.id}/`) || error.file.startsWith(`solutions/${w.id}/`));
     const isOtherWeek = !week && /^(exercises|solutions)\//.test(error.file) && !selectedDirs.some((d) => error.file.startsWith(d));
     if (isOtherWeek) continue;

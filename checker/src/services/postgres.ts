@@ -150,7 +150,7 @@ export async function startPrivatePostgres(
 async function runServer(binary: string, dir: string, dataDir: string, probe: ServiceDeps["probePostgres"]): Promise<PrivatePostgres> {
   const port = await freePort();
   const url = `postgres://postgres@${LOOPBACK}:${port}/postgres`;
-  const child: ManagedChild = spawnManaged(binary, privatePostgresArgs(dataDir, port), { cwd: dir });
+  const child: ManagedChild = spawnManaged(binary, privatePostgresArgs(dataDir, port), { cwd: dir, cleanupDir: dir });
   try {
     await pollUntil(async () => ((await probe(url, 1_000)).ok ? true : undefined), {
       timeoutMs: READY_TIMEOUT_MS,

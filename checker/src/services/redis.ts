@@ -51,7 +51,7 @@ async function startOnce(binary: string, probe: (url: string, timeoutMs: number)
   trackTempDir(dir);
   const port = await freePort();
   const url = `redis://${LOOPBACK}:${port}`;
-  const child = spawnManaged(binary, privateRedisArgs(port, dir), { cwd: dir });
+  const child = spawnManaged(binary, privateRedisArgs(port, dir), { cwd: dir, cleanupDir: dir });
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {

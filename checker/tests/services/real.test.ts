@@ -1,8 +1,11 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { closedPort } from "#fixtures/net";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -130,6 +133,22 @@ describe("the private redis-server path", () => {
     const after = (await readdir(os.tmpdir())).filter((name) => name.startsWith("kata-redis-") && !before.has(name));
     expect(after).toEqual([]);
   }, 20_000);
+
+  it.runIf(redisServer !== undefined)("is stopped and its dir removed when the checker that started it is killed with SIGKILL", async () => {
+    const script = fileURLToPath(new URL("./scripts/start-private-redis.ts", import.meta.url));
+    const checker = spawn(process.execPath, ["--import", "tsx", script, redisServer ?? "redis-server"], { stdio: ["ignore", "pipe", "inherit"] });
+    const [line] = (await once(checker.stdout!.setEncoding("utf8"), "data")) as [string];
+    const started = JSON.parse(line) as { pid: number; dir: string };
+    expect(processAlive(started.pid)).toBe(true);
+    checker.kill("SIGKILL");
+    await once(checker, "exit");
+    // The watcher polls once a second and gives the server two seconds to stop.
+    const deadline = Date.now() + 10_000;
+    while (processAlive(started.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(processAlive(started.pid), "a private redis-server must not outlive the checker that started it").toBe(false);
+    while (existsSync(started.dir) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(existsSync(started.dir), "its temp dir is removed too").toBe(false);
+  });
 
   it.runIf(redisServer !== undefined)("is what the resolver picks when nothing listens on 6379", async () => {
     const lines: string[] = [];
