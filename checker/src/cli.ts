@@ -6,6 +6,7 @@ import { hintCommand } from "./commands/hint";
 import { lockCommand } from "./commands/lock";
 import { mergeCommand } from "./commands/merge";
 import { resetCommand } from "./commands/reset";
+import { starterCommand } from "./commands/starter";
 import { benchCommand, mutateCommand } from "./commands/tools";
 import { verifyCommand } from "./commands/verify";
 import { watchCommand } from "./commands/watch";
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   bench: { run: benchCommand, usage: "bench [week...]         benchmarks against the reference solutions" },
   "merge-grades": { run: mergeCommand, usage: "merge-grades <dir>...   merge the results of several grade jobs (-- --out DIR)" },
   lock: { run: (ctx) => lockCommand(ctx), usage: "lock                    rewrite course.lock.json (maintainers)" },
+  starter: { run: starterCommand, usage: "starter <dir>           write a learner's starter repository, without solutions/ (teachers)" },
 };
 
 export function usage(): string {

@@ -12,7 +12,8 @@ export type CheckerErrorCode =
   | "E_NO_TESTS"
   | "E_SPOILER"
   | "E_RESET"
-  | "E_SANDBOX";
+  | "E_SANDBOX"
+  | "E_NO_REFERENCE";
 
 export class CheckerError extends Error {
   constructor(

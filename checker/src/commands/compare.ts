@@ -58,6 +58,9 @@ export async function compareCommand(ctx: CommandContext, args: readonly string[
     }
   }
 
+  if (!existsSync(week.solutionDir)) {
+    throw new CheckerError("E_NO_REFERENCE", "this copy of the course has no reference solutions: they are with your teacher", `npm run hint ${label}`);
+  }
   for (const file of kata.files) {
     const mine = path.join(week.dir, file);
     const reference = path.join(week.solutionDir, file);
