@@ -28,7 +28,7 @@ function lockedFiles(): Record<string, string> | undefined {
 const course = {
   plugins: [
     ...(target === "solution" ? [solutionTargetPlugin(root)] : []),
-    ...(mutating ? [] : [integrityPlugin({ root, locked: lockedFiles(), canary: setting("KATA_CANARY"), reportDir: setting("KATA_REPORT_DIR") })]),
+    ...(mutating ? [] : integrityPlugin({ root, locked: lockedFiles(), canary: setting("KATA_CANARY"), reportDir: setting("KATA_REPORT_DIR") })),
   ],
   test: {
     name: "course",

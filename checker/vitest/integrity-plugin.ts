@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { init as lexerReady, parse as parseImports } from "es-module-lexer";
 import type { Plugin } from "vite";
 import { writeGuardRecord } from "./guard-record";
 
@@ -62,7 +63,13 @@ function canaryCode(prefix: string): string {
   return `\nimport { it as __canary_it, expect as __canary_expect } from "vitest";\n${tests.join("\n")}\n`;
 }
 
-export function integrityPlugin(options: IntegrityOptions): Plugin {
+/** What an import names, when learner code may not have it: node built-ins never reach resolveId. */
+function forbiddenBuiltin(specifier: string): string | undefined {
+  const bare = specifier.replace(/^node:/, "");
+  return RUNTIME_BUILTINS.has(bare) ? "a way into the process's internals" : undefined;
+}
+
+export function integrityPlugin(options: IntegrityOptions): Plugin[] {
   const { root, locked, canary, reportDir } = options;
   const refuse = (importer: string, what: string, source: string): never => {
     const message = `${importer} imports ${source}, which is ${what}: a kata's code may not use ${what}; the kata scores 0`;
@@ -70,18 +77,14 @@ export function integrityPlugin(options: IntegrityOptions): Plugin {
     throw new Error(message);
   };
 
-  return {
+  const pre: Plugin = {
     name: "kata-integrity",
     enforce: "pre",
     async resolveId(source, importer) {
       if (!importer) return null;
       const learner = learnerFile(root, importer.split("?")[0]!);
       if (!learner) return null;
-      const bare = source.replace(/^node:/, "");
-      if (source.startsWith("node:") || RUNTIME_BUILTINS.has(bare)) {
-        if (RUNTIME_BUILTINS.has(bare)) refuse(learner, "a way into the process's internals", source);
-        return null;
-      }
+      if (source.startsWith("node:") || forbiddenBuiltin(source)) return null;
       if (RUNTIME_PACKAGES.test(source)) refuse(learner, "the test runner", source);
       const resolved = await this.resolve(source, importer, { skipSelf: true });
       const what = resolved && !resolved.external ? forbiddenTarget(root, resolved.id) : undefined;
@@ -112,4 +115,22 @@ export function integrityPlugin(options: IntegrityOptions): Plugin {
       return { code: code + canaryCode(canary), map: null };
     },
   };
+  // Node's built-ins are externalized before any plugin resolves them, so a learner's file is
+  // read for them once it is JavaScript: its static imports and literal dynamic ones.
+  const post: Plugin = {
+    name: "kata-integrity-builtins",
+    enforce: "post",
+    async transform(code, id) {
+      const learner = learnerFile(root, id.split("?")[0]!);
+      if (!learner) return null;
+      await lexerReady;
+      const [imports] = parseImports(code);
+      for (const { n: specifier } of imports) {
+        const what = specifier === undefined ? undefined : forbiddenBuiltin(specifier);
+        if (what) refuse(learner, what, specifier!);
+      }
+      return null;
+    },
+  };
+  return [pre, post];
 }

@@ -9,13 +9,15 @@ export interface CliRun {
 }
 
 /** Runs the checker's CLI in a course folder as a learner's `npm run` would, with a hard bound. */
-export function runCli(root: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCli(root: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number } = {}): Promise<CliRun> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(root, "checker", "bin", "course.mjs"), ...args], {
       cwd: root,
       env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", KATA_COURSE_ROOT: root, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
+      // As another user (a test running as root trying the unsandboxed path).
+      ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
     });
     let stdout = "";
     let stderr = "";
