@@ -26,6 +26,25 @@ const MEMORY_POLL_MS = 250;
 /** A counter shared by every worker of this process: each fork gets a uid of its own. */
 let nextFork = 0;
 
+/**
+ * The forks alive in this process, for the checker that runs vitest in-process: a run cut
+ * short (the time limit) kills what cancelling cannot reach, a fork stuck in a loop. Held on
+ * globalThis because the checker and this module (loaded by vitest's config loader) are
+ * separate module instances; only the main process, where no learner code runs, sees it.
+ */
+const LIVE_FORKS = Symbol.for("kata.pool.live-forks");
+function liveForks(): Set<{ kill(): void }> {
+  const holder = globalThis as unknown as Record<symbol, Set<{ kill(): void }> | undefined>;
+  return (holder[LIVE_FORKS] ??= new Set());
+}
+
+/** Kills every test fork this process started that is still alive; returns how many. */
+export function killLiveForks(): number {
+  const forks = [...liveForks()];
+  for (const fork of forks) fork.kill();
+  return forks.length;
+}
+
 interface FileUnderTest {
   path: string;
   id: string;
@@ -78,9 +97,11 @@ class KataForksWorker implements PoolWorker {
     }
     const child = fork(path.resolve(this.options.distPath, "workers/forks.js"), [], { ...spawnOptions, env });
     this.child = child;
+    liveForks().add(this);
     child.stdout?.on("data", (chunk: Buffer) => this.forward(chunk, process.stdout));
     child.stderr?.on("data", (chunk: Buffer) => this.forward(chunk, process.stderr));
     child.once("exit", (code, signal) => {
+      liveForks().delete(this);
       this.clearTimers();
       // Vitest only says the worker exited; the cause is worth naming.
       if (!this.ending && this.files.length > 0 && (signal !== null || code !== 0)) this.record("fork-exit", describeForkExit(code, signal));
@@ -134,7 +155,8 @@ class KataForksWorker implements PoolWorker {
     this.boundTimer.unref();
   }
 
-  private kill(): void {
+  /** Ends the fork from this side: its exit is then not reported as a crash. */
+  kill(): void {
     this.ending = true;
     this.clearTimers();
     this.child?.kill("SIGKILL");

@@ -104,8 +104,8 @@ export async function gradeCommand(ctx: CommandContext, args: readonly string[])
   let loadTampered: string[] = [];
   try {
     input.services = services.resolved.map((s) => s.describe);
-    ctx.err(ctx.style.dim("grade: type-checking…"));
-    const typeErrors = await typecheck(ctx.course.root);
+    // The type check is a child process of its own: it runs beside the tests.
+    const typeErrors = typecheck(ctx.course.root, undefined, deadline.signal);
     // Katas whose tests were edited before the run score 0 without running (a helper's edit: the whole week).
     const tamperedKeys = new Set(input.tamper.tests.map((t) => t.kata));
     const tampered = (kata: Kata) => tamperedKeys.has(kata.key) || tamperedKeys.has(wholeWeek(kata.weekId));
@@ -115,11 +115,13 @@ export async function gradeCommand(ctx: CommandContext, args: readonly string[])
       const runnable = week.katas.filter((k) => !tampered(k));
       if (runnable.length === 0) continue;
       const run = await runKatas(ctx.course, runnable, { target: "exercises", services, grading: { sandbox }, signal: deadline.signal });
-      for (const verdict of run.verdicts) verdicts.set(verdict.kata.key, withTypeErrors(verdict, kataTypeErrors(verdict.kata, typeErrors)));
+      for (const verdict of run.verdicts) verdicts.set(verdict.kata.key, verdict);
       input.notes = [...input.notes, ...run.notes];
       loadTampered = [...loadTampered, ...run.tampered];
       write(buildResults({ ...input, error: IN_PROGRESS }));
     }
+    const types = await typeErrors;
+    for (const [key, verdict] of verdicts) verdicts.set(key, withTypeErrors(verdict, kataTypeErrors(verdict.kata, types)));
   } finally {
     await services.stopAll();
     clearTimeout(timer);

@@ -2,13 +2,17 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Reporter, SerializedError, TestModule } from "vitest/node";
+import type { Reporter, SerializedError, TestModule, Vitest } from "vitest/node";
 import { readGuardRecords } from "../../vitest/guard-record";
 import type { KataTarget } from "../../vitest/target";
 import { CheckerError } from "../errors";
 import { judge, type ModuleOutcome, type Owner, type UnhandledOutcome } from "./judge";
 import type { RunResult } from "./results";
 import { endSandboxProcesses, newSandbox, type Sandbox } from "./sandbox";
+import { killLiveForks } from "../../vitest/kata-pool";
+
+/** How long a cancelled run's forks get to stop before they are killed. */
+const CANCEL_GRACE_MS = 1_000;
 
 export type Target = KataTarget;
 
@@ -63,7 +67,20 @@ class Collector implements Reporter {
   /** Each file's outcome as it ends, so a run cut short still has what finished. */
   readonly modules = new Map<string, ModuleOutcome>();
   unhandled: UnhandledOutcome[] = [];
-  constructor(private readonly onFileDone?: (file: string) => void) {}
+  constructor(
+    private readonly onFileDone?: (file: string) => void,
+    private readonly signal?: AbortSignal,
+  ) {}
+  onInit(vitest: Vitest): void {
+    // Cancelling stops what has not started; a fork stuck in a loop never answers it, so
+    // whatever is still alive a moment later is killed.
+    const cancel = () => {
+      void vitest.cancelCurrentRun("keyboard-input");
+      setTimeout(killLiveForks, CANCEL_GRACE_MS).unref();
+    };
+    if (this.signal?.aborted) cancel();
+    else this.signal?.addEventListener("abort", cancel, { once: true });
+  }
   onTestModuleEnd(module: TestModule): void {
     this.modules.set(module.moduleId, toOutcome(module));
     this.onFileDone?.(module.moduleId);
@@ -132,7 +149,7 @@ async function withEnv<T>(vars: Record<string, string>, work: () => Promise<T>):
 export async function runTests(options: RunOptions): Promise<RunResult> {
   const files = [...options.owners.keys()];
   const setup = prepareRun(options);
-  const collector = new Collector(options.onFileDone);
+  const collector = new Collector(options.onFileDone, options.signal);
   try {
     await withEnv(setup.env, async () => {
       const { startVitest } = await import("vitest/node");
@@ -150,13 +167,9 @@ export async function runTests(options: RunOptions): Promise<RunResult> {
         },
         { logLevel: "silent" },
       );
-      const cancel = () => void vitest.cancelCurrentRun("keyboard-input");
-      options.signal?.addEventListener("abort", cancel, { once: true });
-      try {
-        await vitest.close();
-      } finally {
-        options.signal?.removeEventListener("abort", cancel);
-      }
+      // Cancelling stops what has not started; a fork stuck in a loop never answers it, so
+      // whatever is still alive a moment later is killed.
+      await vitest.close();
     });
     // Nothing a sandboxed fork started may outlive the run: a detached grandchild would
     // otherwise rewrite the results after the grader is gone.

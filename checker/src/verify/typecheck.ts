@@ -20,10 +20,12 @@ export interface TypecheckResult {
  * `files` (absolute paths) only those files and what they import are checked, which is what
  * a learner's `check` of one week needs and costs far less than the whole course.
  */
-export function typecheck(root: string, files?: readonly string[]): Promise<TypecheckResult> {
+export function typecheck(root: string, files?: readonly string[], signal?: AbortSignal): Promise<TypecheckResult> {
   const script = path.join(root, "checker", "bin", "typecheck.mjs");
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, root, ...(files ?? [])], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    // Aborted (the time limit), it ends with what it found so far.
+    signal?.addEventListener("abort", () => child.kill("SIGKILL"), { once: true });
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
@@ -40,7 +42,7 @@ export function typecheck(root: string, files?: readonly string[]): Promise<Type
           // Not a diagnostic line.
         }
       }
-      if (code !== 0) result.errors.push({ file: "checker/bin/typecheck.mjs", line: 0, message: (err || "the type-checker crashed").trim().slice(0, 500) });
+      if (code !== 0 && !signal?.aborted) result.errors.push({ file: "checker/bin/typecheck.mjs", line: 0, message: (err || "the type-checker crashed").trim().slice(0, 500) });
       resolve(result);
     });
   });
