@@ -11,6 +11,8 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 const target = currentTarget();
 // Mutation testing runs one week's suite alone (Stryker reads this config as it is).
 const weekFilter = setting("KATA_WEEK_FILTER");
+// ...or one kata's test files (mutation testing of one kata).
+const testFiles = setting("KATA_TEST_FILES")?.split(",").filter(Boolean);
 
 // Learner code runs in forks so that a crash, a blocked loop or a runaway heap takes down
 // one test file, never the runner; the pool bounds each fork's time, memory and output from
@@ -33,7 +35,7 @@ const course = {
   test: {
     name: "course",
     root,
-    include: [weekFilter ? `exercises/${weekFilter}/tests/**/*.test.ts` : "exercises/*/tests/**/*.test.ts"],
+    include: testFiles ?? [weekFilter ? `exercises/${weekFilter}/tests/**/*.test.ts` : "exercises/*/tests/**/*.test.ts"],
     benchmark: { include: ["exercises/*/bench/**/*.bench.ts"] },
     pool: mutating ? ("forks" as const) : kataPool(poolSettings()),
     execArgv: mutating ? [] : [`--max-old-space-size=${numberSetting("KATA_HEAP_MB")}`],

@@ -22,11 +22,6 @@ export function colourDiff(patch: string, style: Style): string {
     .join("\n");
 }
 
-/** `--yes`, `-y`, or npm's own `--yes` (npm keeps it and sets npm_config_yes). */
-export function saidYes(args: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
-  return args.includes("--yes") || args.includes("-y") || env.npm_config_yes === "true";
-}
-
 async function confirmSpoiler(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
@@ -38,16 +33,13 @@ async function confirmSpoiler(question: string): Promise<boolean> {
 }
 
 /** `npm run compare week5 token-bucket`: the learner's files beside the reference, as a unified diff. */
-export async function compareCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const words = args.filter((a) => !a.startsWith("-"));
-  const [weekArg, kataArg] = words;
-  if (!weekArg || !kataArg) throw new CheckerError("E_USAGE", "name a week and a kata", "npm run compare week1 order-service");
+export async function compareCommand(ctx: CommandContext, { week: weekArg, kata: kataArg, yes }: { week: string; kata: string; yes: boolean }): Promise<number> {
   const week = resolveWeek(ctx.course, weekArg);
   const kata = resolveKata(week, kataArg);
   const label = `${weekLabel(week)} ${kata.id}`;
 
   const passed = readProgress(ctx.course.root).progress.katas[kata.key]?.status === "passed";
-  if (!passed && !saidYes(args)) {
+  if (!passed && !yes) {
     if (!process.stdin.isTTY) {
       throw new CheckerError("E_SPOILER", `${label} does not pass yet, and the reference is a spoiler`, `npm run compare ${label} --yes`);
     }

@@ -3,7 +3,7 @@ import type { Kata, Week } from "../course/model";
 import { resolveWeek } from "../course/select";
 import { buildResults, type GradeInput } from "../grade/build";
 import { descendants, signalAll } from "../../vitest/process-tree";
-import { meetsMinimum, parseGradeArgs, type GradeOptions } from "../grade/options";
+import { meetsMinimum, type GradeOptions } from "../grade/options";
 import type { GradeResults } from "../grade/results";
 import { checkTampering } from "../grade/tamper";
 import { runtimeHashes, watchProtected } from "../grade/watch";
@@ -61,8 +61,7 @@ function changedSince(ctx: CommandContext, before: Record<string, string>): stri
  * could not run (no service, time limit), 3 when protected files were modified, before or
  * during the run.
  */
-export async function gradeCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const options = parseGradeArgs(args);
+export async function gradeCommand(ctx: CommandContext, options: GradeOptions): Promise<number> {
   const outDir = path.resolve(ctx.course.root, options.out);
   const weeks: Week[] = options.weeks.length > 0 ? options.weeks.map((w) => resolveWeek(ctx.course, w)) : [...ctx.course.weeks];
   const verdicts = new Map<string, KataVerdict>();

@@ -1,12 +1,9 @@
 import { resolveKata, resolveWeek, weekLabel } from "../course/select";
-import { CheckerError } from "../errors";
 import { kataProgress, readProgress, updateProgress } from "../progress/store";
 import type { CommandContext } from "./context";
 
 /** `npm run hint week5 token-bucket`: the next hint of the ladder, with those shown before. */
-export async function hintCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const [weekArg, kataArg] = args;
-  if (!weekArg) throw new CheckerError("E_USAGE", "name a week and a kata", "npm run hint week1 order-service");
+export async function hintCommand(ctx: CommandContext, { week: weekArg, kata: kataArg }: { week: string; kata?: string | undefined }): Promise<number> {
   const week = resolveWeek(ctx.course, weekArg);
   const progressNow = readProgress(ctx.course.root).progress;
   const kata = kataArg

@@ -23,14 +23,7 @@ function readResults(input: string): GradeResults {
 }
 
 /** `npm run course -- merge-grades <dir|file>... [--out DIR]`: one score from a matrix of grading jobs. */
-export async function mergeCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const inputs: string[] = [];
-  let out = "grade";
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--out") out = args[++i] ?? out;
-    else if (args[i]!.startsWith("--out=")) out = args[i]!.slice(6);
-    else inputs.push(args[i]!);
-  }
+export async function mergeCommand(ctx: CommandContext, { inputs, out }: { inputs: readonly string[]; out: string }): Promise<number> {
   const merged = mergeResults(inputs.map(readResults));
   const outDir = path.resolve(process.cwd(), out);
   writeGradeOutputs(outDir, merged);

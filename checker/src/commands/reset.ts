@@ -31,9 +31,7 @@ export function findSkeleton(root: string, rel: string, expectedHash: string): s
 }
 
 /** `npm run reset week5 token-bucket`: restores the skeleton, after saving the learner's files. */
-export async function resetCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const [weekArg, kataArg] = args;
-  if (!weekArg || !kataArg) throw new CheckerError("E_USAGE", "name a week and a kata", "npm run reset week1 order-service");
+export async function resetCommand(ctx: CommandContext, { week: weekArg, kata: kataArg }: { week: string; kata: string }): Promise<number> {
   const week = resolveWeek(ctx.course, weekArg);
   const kata = resolveKata(week, kataArg);
   const lock = readLock(ctx.course.root);

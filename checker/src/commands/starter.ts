@@ -32,9 +32,7 @@ function courseFiles(root: string): string[] {
 }
 
 /** `npm run course -- starter DIR`: writes a learner's starter repository, without solutions/. */
-export async function starterCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const [target, ...extra] = args;
-  if (!target || extra.length > 0) throw new CheckerError("E_USAGE", "name one folder to write the starter into", "npm run course -- starter ../course-starter");
+export async function starterCommand(ctx: CommandContext, { dir: target }: { dir: string }): Promise<number> {
   const dest = path.resolve(process.cwd(), target);
   if (dest === ctx.course.root || dest.startsWith(ctx.course.root + path.sep)) {
     throw new CheckerError("E_USAGE", "the starter goes outside the course folder", "npm run course -- starter ../course-starter");

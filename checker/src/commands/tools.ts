@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { Week } from "../course/model";
-import { resolveWeek, weekLabel } from "../course/select";
+import { resolveKata, resolveWeek, weekLabel } from "../course/select";
 import { CheckerError } from "../errors";
 import { resolveServicesFor } from "../runner/run-katas";
 import { serviceEnv } from "../services";
@@ -15,12 +15,6 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
     child.on("error", reject);
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
-}
-
-function oneWeek(ctx: CommandContext, args: readonly string[], command: string): Week {
-  const [weekArg] = args;
-  if (!weekArg) throw new CheckerError("E_USAGE", `name a week`, `npm run ${command} week1`);
-  return resolveWeek(ctx.course, weekArg);
 }
 
 /**
@@ -42,23 +36,33 @@ export function mutationScore(reportFile: string): { percent: number; summary: s
   };
 }
 
-/** `npm run mutate week1`: Stryker over the week's solution files, with the week's suite. */
-export async function mutateCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const week = oneWeek(ctx, args, "mutate");
-  const services = await resolveServicesFor(week.katas, (line) => ctx.err(ctx.style.dim(line)));
+/** `npm run mutate week1 [kata]`: Stryker over the week's (or the kata's) solution files, with the matching tests. */
+export async function mutateCommand(ctx: CommandContext, options: { week: string; kata?: string | undefined }): Promise<number> {
+  const week = resolveWeek(ctx.course, options.week);
+  const kata = options.kata === undefined ? undefined : resolveKata(week, options.kata);
+  const katas = kata ? [kata] : week.katas;
+  const services = await resolveServicesFor(katas, (line) => ctx.err(ctx.style.dim(line)));
   try {
     const require = createRequire(path.join(ctx.course.root, "package.json"));
     const stryker = path.join(path.dirname(require.resolve("@stryker-mutator/core/package.json")), "bin", "stryker.js");
-    ctx.err(ctx.style.dim(`mutate: Stryker on solutions/${week.id}/src with the ${weekLabel(week)} suite (this takes minutes)…`));
+    const what = kata ? `${weekLabel(week)} ${kata.id}` : weekLabel(week);
+    ctx.err(ctx.style.dim(`mutate: Stryker on the ${what} solution with its tests (this takes minutes)…`));
     const code = await run(process.execPath, [stryker, "run", "stryker.config.mjs"], ctx.course.root, {
       ...process.env,
       ...serviceEnv(services),
       KATA_TARGET: "solution",
       KATA_WEEK_FILTER: week.id,
       KATA_MUTATE: "1",
+      ...(kata
+        ? {
+            KATA_MUTATE_FILES: kata.files.map((f) => `solutions/${week.id}/${f}`).join(","),
+            KATA_TEST_FILES: kata.tests.map((t) => `exercises/${week.id}/${t}`).join(","),
+            KATA_REPORT_NAME: `${week.id}-${kata.id}`,
+          }
+        : {}),
     });
-    const score = mutationScore(path.join(ctx.course.root, "reports", "mutation", `${week.id}.json`));
-    if (code === 0 && score) ctx.out(`mutate: ${weekLabel(week)} mutation score ${score.percent.toFixed(1)} % (${score.summary})`);
+    const score = mutationScore(path.join(ctx.course.root, "reports", "mutation", `${kata ? `${week.id}-${kata.id}` : week.id}.json`));
+    if (code === 0 && score) ctx.out(`mutate: ${what} mutation score ${score.percent.toFixed(1)} % (${score.summary})`);
     return code;
   } finally {
     await services.stopAll();

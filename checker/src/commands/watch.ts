@@ -8,8 +8,8 @@ import type { CommandContext } from "./context";
 const DEBOUNCE_MS = 150;
 
 /** `npm run watch week5 [kata]`: re-runs the check on every save of the week's src, until Ctrl-C. */
-export async function watchCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const { week } = selectKatas(ctx.course, args);
+export async function watchCommand(ctx: CommandContext, options: { week: string; kata?: string | undefined }): Promise<number> {
+  const { week } = selectKatas(ctx.course, options.week, options.kata);
   const srcDir = path.join(week.dir, "src");
   const clear = () => process.stdout.isTTY && process.stdout.write("\u001b[2J\u001b[3J\u001b[H");
 
@@ -24,7 +24,7 @@ export async function watchCommand(ctx: CommandContext, args: readonly string[])
     running = true;
     clear();
     try {
-      await checkCommand(ctx, args);
+      await checkCommand(ctx, options);
     } catch (error) {
       // A learner's mistake (say, a deleted test) must not end the watch; a bug still shows its stack.
       ctx.err(error instanceof CheckerError ? `${error.code}: ${error.message}` : String((error as Error).stack ?? error));

@@ -46,7 +46,8 @@ export const kataManifestSchema = z.strictObject({
 export const weekManifestSchema = z.strictObject({
   title: z.string().min(1),
   summary: z.string().min(1),
-  katas: z.array(kataManifestSchema).min(1),
+  /** Empty only while a week is being written (`course new-week`): verify reports it. */
+  katas: z.array(kataManifestSchema),
 });
 
 export type KataManifest = z.infer<typeof kataManifestSchema>;

@@ -1,6 +1,8 @@
 import { numberSetting } from "../../vitest/settings";
-import type { GradeResults } from "./results";
+import { parseCommandLine } from "../cli/parse";
+import type { ArgSpec, FlagSpec, Parsed } from "../cli/spec";
 import { CheckerError } from "../errors";
+import type { GradeResults } from "./results";
 
 export interface GradeOptions {
   weeks: string[];
@@ -13,35 +15,38 @@ export interface GradeOptions {
   noSandbox: boolean;
 }
 
-/** Reads grade's arguments; npm keeps `--flags` for itself unless after `--`, so its npm_config_* twins count too. */
-export function parseGradeArgs(args: readonly string[], env: NodeJS.ProcessEnv = process.env): GradeOptions {
+export const GRADE_ARGS: readonly ArgSpec[] = [{ name: "weeks", description: "weeks to grade (all by default)", variadic: true }];
+export const GRADE_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  out: { type: "string", value: "<dir>", description: "where the results go (default grade)" },
+  "min-score": { type: "string", value: "<points|N%>", description: "exit 1 below this score" },
+  "time-limit": { type: "string", value: "<seconds>", description: "bound of the whole run (default 1800)" },
+  "no-sandbox": { type: "boolean", description: "as root, run learner code without the sandbox (debugging only)" },
+};
+
+/** Grade's options from its parsed command line, checked. */
+export function gradeOptions(parsed: Parsed, env: NodeJS.ProcessEnv = process.env): GradeOptions {
+  const { flags } = parsed;
+  const text = (name: string) => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
+  const limit = text("time-limit");
   const options: GradeOptions = {
-    weeks: [],
-    out: env.npm_config_out || "grade",
-    ...(env.npm_config_min_score ? { minScore: env.npm_config_min_score } : {}),
-    timeLimitS: Number(env.npm_config_time_limit || numberSetting("KATA_GRADE_TIME_LIMIT_S", env)),
-    noSandbox: env.npm_config_sandbox === "false",
+    weeks: [...parsed.rest],
+    out: text("out") ?? "grade",
+    ...(text("min-score") !== undefined ? { minScore: text("min-score")! } : {}),
+    timeLimitS: limit !== undefined ? Number(limit) : numberSetting("KATA_GRADE_TIME_LIMIT_S", env),
+    noSandbox: flags["no-sandbox"] === true,
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith("--") ? arg.split("=", 2) : [arg, undefined];
-    const value = () => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new CheckerError("E_USAGE", `${flag} needs a value`, "npm run grade -- --min-score 80%");
-      return v;
-    };
-    if (flag === "--out") options.out = value();
-    else if (flag === "--min-score") options.minScore = value();
-    else if (flag === "--time-limit") options.timeLimitS = Number(value());
-    else if (flag === "--no-sandbox") options.noSandbox = true;
-    else if (arg.startsWith("-")) throw new CheckerError("E_USAGE", `unknown option ${arg}`, "npm run grade -- --out grade --min-score 80% --time-limit 1800");
-    else options.weeks.push(arg);
-  }
   if (!Number.isFinite(options.timeLimitS) || options.timeLimitS <= 0) throw new CheckerError("E_USAGE", "--time-limit takes a positive number of seconds", "npm run grade -- --time-limit 1800");
   if (options.minScore !== undefined && !/^\d+(\.\d+)?%?$/.test(options.minScore)) {
     throw new CheckerError("E_USAGE", `--min-score takes points (12) or a percentage (80%), not "${options.minScore}"`, "npm run grade -- --min-score 80%");
   }
   return options;
+}
+
+/** Grade's options from raw words (npm's npm_config_* twins count too). */
+export function parseGradeArgs(args: readonly string[], env: NodeJS.ProcessEnv = process.env): GradeOptions {
+  const outcome = parseCommandLine({ name: "grade", args: GRADE_ARGS, flags: GRADE_FLAGS }, args, env);
+  if (outcome.help) throw new CheckerError("E_USAGE", "--help is answered by the command line, not here");
+  return gradeOptions(outcome.parsed, env);
 }
 
 /** Whether a score meets `--min-score`. */

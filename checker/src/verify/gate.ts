@@ -1,4 +1,4 @@
-import type { Kata, Week } from "../course/model";
+import type { Kata } from "../course/model";
 import type { TestResult } from "../runner/results";
 import type { KatasRun } from "../runner/run-katas";
 import type { Breach } from "./static-checks";
@@ -58,25 +58,23 @@ export function judgeKata(kata: Kata, skeleton: readonly TestResult[], solution:
   return { row, breaches };
 }
 
-/** Turns the two runs of a set of weeks into verify rows and breaches. */
-export function judgeRuns(weeks: readonly Week[], skeleton: KatasRun, solution: KatasRun): { rows: VerifyRow[]; breaches: Breach[] } {
+/** Turns the two runs of the selected katas into verify rows and breaches. */
+export function judgeRuns(katas: readonly Kata[], skeleton: KatasRun, solution: KatasRun): { rows: VerifyRow[]; breaches: Breach[] } {
   const rows: VerifyRow[] = [];
   const breaches: Breach[] = [];
   const find = (run: KatasRun, kata: Kata) => run.verdicts.find((v) => v.kata.key === kata.key);
-  for (const week of weeks) {
-    for (const kata of week.katas) {
-      const onSolution = find(solution, kata);
-      const onSkeleton = find(skeleton, kata);
-      if (!onSolution || onSolution.status === "not-run" || !onSkeleton || onSkeleton.status === "not-run") {
-        const reason = onSolution?.reason ?? onSkeleton?.reason ?? "not selected";
-        breaches.push({ week: week.id, kata: kata.id, message: `not run: ${reason}` });
-        rows.push({ week: week.id, kata: kata.id, tests: 0, failingOnSkeleton: 0, passingOnSolution: 0, kept: kata.keptPassing.length, ok: false });
-        continue;
-      }
-      const judged = judgeKata(kata, onSkeleton.tests, onSolution.tests);
-      rows.push(judged.row);
-      breaches.push(...judged.breaches);
+  for (const kata of katas) {
+    const onSolution = find(solution, kata);
+    const onSkeleton = find(skeleton, kata);
+    if (!onSolution || onSolution.status === "not-run" || !onSkeleton || onSkeleton.status === "not-run") {
+      const reason = onSolution?.reason ?? onSkeleton?.reason ?? "not selected";
+      breaches.push({ week: kata.weekId, kata: kata.id, message: `not run: ${reason}` });
+      rows.push({ week: kata.weekId, kata: kata.id, tests: 0, failingOnSkeleton: 0, passingOnSolution: 0, kept: kata.keptPassing.length, ok: false });
+      continue;
     }
+    const judged = judgeKata(kata, onSkeleton.tests, onSolution.tests);
+    rows.push(judged.row);
+    breaches.push(...judged.breaches);
   }
   for (const note of solution.notes) breaches.push({ week: "-", message: `solution run: ${note}` });
   return { rows, breaches };

@@ -48,6 +48,7 @@ export function staticBreaches(week: Week): Breach[] {
   const readme = existsSync(readmePath) ? readFileSync(readmePath, "utf8") : undefined;
   if (!readme) breaches.push({ week: week.id, message: "README.md is missing" });
   const readmeHeadings = readme ? headings(readme) : undefined;
+  if (week.katas.length === 0) breaches.push({ week: week.id, message: "the week has no katas yet (npm run course -- new <week> <kata>)" });
   for (const kata of week.katas) {
     for (const message of kataBreaches(week, kata, readmeHeadings)) breaches.push({ week: week.id, kata: kata.id, message });
   }
