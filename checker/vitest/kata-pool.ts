@@ -6,7 +6,7 @@ import type { PoolOptions, PoolWorker, WorkerRequest } from "vitest/node";
 import { type GuardKind, writeGuardRecord } from "./guard-record";
 import { processTreeRss } from "./process-tree";
 import { rpcRequestAllowed } from "./rpc-filter";
-import type { PoolSettings } from "./settings";
+import { setting, type PoolSettings } from "./settings";
 
 // The test forks, run from the vitest main process, where learner code never runs. Vitest's
 // own forks pool would do, but the grader must enforce some things from outside the fork:
@@ -71,7 +71,7 @@ class KataForksWorker implements PoolWorker {
   ) {}
 
   private get reportDir(): string | undefined {
-    return this.options.env.KATA_REPORT_DIR;
+    return setting("KATA_REPORT_DIR", this.options.env);
   }
 
   private record(kind: GuardKind, message: string): void {

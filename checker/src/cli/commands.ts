@@ -1,5 +1,6 @@
 import { checkCommand } from "../commands/check";
 import { compareCommand } from "../commands/compare";
+import { docsCommand } from "../commands/docs";
 import { gradeCommand } from "../commands/grade";
 import { hintCommand } from "../commands/hint";
 import { lockCommand } from "../commands/lock";
@@ -140,6 +141,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: {},
     examples: ["npm run course -- new-week 13-graphql"],
     run: (ctx, p) => newWeekCommand(ctx, { folder: str(p, "folder")! }),
+  },
+  {
+    name: "docs",
+    summary: "rewrite the generated parts of README.md and CONTRIBUTING.md (weeks, commands, settings)",
+    audience: "maintainer",
+    viaCourse: true,
+    args: [],
+    flags: {},
+    examples: ["npm run course -- docs"],
+    run: (ctx) => docsCommand(ctx),
   },
   {
     name: "lock",

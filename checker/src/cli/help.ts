@@ -33,6 +33,6 @@ export function renderUsage(specs: readonly CommandSpec[]): string {
 
 /** The README's command table for an audience, as Markdown: generated, so it never drifts from the declarations. */
 export function renderCommandTable(specs: readonly CommandSpec[], audience: CommandSpec["audience"]): string {
-  const rows = specs.filter((s) => s.audience === audience).map((s) => `| \`${s.examples[0] ?? invocation(s)}\` | ${s.summary} |`);
+  const rows = specs.filter((s) => s.audience === audience).map((s) => `| \`${invocation(s)}${synopsis(s).slice(s.name.length)}\` | ${s.summary} |`);
   return ["| command | what it does |", "|---|---|", ...rows].join("\n");
 }

@@ -44,6 +44,8 @@ export const kataManifestSchema = z.strictObject({
 });
 
 export const weekManifestSchema = z.strictObject({
+  /** The manifest format; a change that old manifests cannot follow bumps it. */
+  format: z.literal(1).default(1),
   title: z.string().min(1),
   summary: z.string().min(1),
   /** Empty only while a week is being written (`course new-week`): verify reports it. */

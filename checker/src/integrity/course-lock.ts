@@ -20,7 +20,8 @@ export const lockSchema = z.object({
 });
 export type CourseLock = z.infer<typeof lockSchema>;
 
-const MACHINERY_DIRS = ["checker/src", "checker/bin", "checker/vitest", "checker/fixtures", "checker/kata"];
+/** The checker's folders: what runs and judges the tests (its own tests and dist/ are not part of it). */
+export const CHECKER_FOLDERS = ["checker/src", "checker/bin", "checker/vitest", "checker/fixtures", "checker/kata"] as const;
 const MACHINERY_FILES = ["vitest.config.ts", "tsconfig.json"];
 
 export function sha256(content: string | Buffer): string {
@@ -48,7 +49,7 @@ export function wholeWeek(weekId: string): string {
 export function protectedFiles(course: Course): { tests: Map<string, string>; machinery: string[] } {
   const tests = new Map<string, string>(); // path -> week/kata key
   const machinery: string[] = [...MACHINERY_FILES];
-  for (const dir of MACHINERY_DIRS) machinery.push(...listFiles(course.root, dir));
+  for (const dir of CHECKER_FOLDERS) machinery.push(...listFiles(course.root, dir));
   for (const week of course.weeks) {
     machinery.push(`exercises/${week.id}/week.json`);
     // Helpers beside the tests (tests/support/...) are part of the specification too; an edit

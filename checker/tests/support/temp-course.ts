@@ -2,11 +2,12 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmS
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { CHECKER_FOLDERS } from "../../src/integrity/course-lock";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 const COURSE_FILES = ["package.json", "vitest.config.ts", "tsconfig.json", "stryker.config.mjs"];
-const CHECKER_DIRS = ["checker/src", "checker/bin", "checker/vitest", "checker/fixtures", "checker/kata"];
+
 
 export interface TempCourse {
   root: string;
@@ -22,7 +23,7 @@ export function tempCourse(weeks: { from: string; id: string; withSolutions?: bo
   // Readable by others, as a clone is: grading as root runs the forks as unprivileged users.
   chmodSync(root, 0o755);
   for (const file of COURSE_FILES) if (existsSync(path.join(repoRoot, file))) cpSync(path.join(repoRoot, file), path.join(root, file));
-  for (const dir of CHECKER_DIRS) cpSync(path.join(repoRoot, dir), path.join(root, dir), { recursive: true });
+  for (const dir of CHECKER_FOLDERS) cpSync(path.join(repoRoot, dir), path.join(root, dir), { recursive: true });
   if (options.ownNodeModules) {
     // A folder of its own whose packages link to the repository's: tools that write beside
     // the packages (vite's .vite-temp) can, as another user, without touching the repository.
