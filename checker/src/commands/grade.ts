@@ -10,6 +10,7 @@ import { runtimeHashes, watchProtected } from "../grade/watch";
 import { writeGradeOutputs } from "../grade/write";
 import { computeLock, diffLock, wholeWeek } from "../integrity/course-lock";
 import { renderMarkdown } from "../report/markdown";
+import { fileProgress } from "../report/progress";
 import { resolveServicesFor, runKatas } from "../runner/run-katas";
 import { assertReadableByOthers, sandboxAvailable } from "../runner/sandbox";
 import { withTypeErrors, type KataVerdict } from "../runner/verdicts";
@@ -113,7 +114,9 @@ export async function gradeCommand(ctx: CommandContext, options: GradeOptions): 
       ctx.err(ctx.style.dim(`grade: week${week.number} · ${week.title}`));
       const runnable = week.katas.filter((k) => !tampered(k));
       if (runnable.length === 0) continue;
-      const run = await runKatas(ctx.course, runnable, { target: "exercises", services, grading: { sandbox }, signal: deadline.signal });
+      const files = runnable.reduce((n, k) => n + k.tests.length, 0);
+      const onFileDone = fileProgress(ctx, `grade: week${week.number}`, files);
+      const run = await runKatas(ctx.course, runnable, { target: "exercises", services, grading: { sandbox }, signal: deadline.signal, onFileDone });
       for (const verdict of run.verdicts) verdicts.set(verdict.kata.key, verdict);
       input.notes = [...input.notes, ...run.notes];
       loadTampered = [...loadTampered, ...run.tampered];
