@@ -7,7 +7,7 @@ import { meetsMinimum, type GradeOptions } from "../grade/options";
 import type { GradeResults } from "../grade/results";
 import { checkTampering } from "../grade/tamper";
 import { runtimeHashes, watchProtected } from "../grade/watch";
-import { writeGradeOutputs } from "../grade/write";
+import { writeGradeOutputs } from "../report/write";
 import { computeLock, diffLock, wholeWeek } from "../integrity/course-lock";
 import { renderMarkdown } from "../report/markdown";
 import { fileProgress } from "../report/progress";

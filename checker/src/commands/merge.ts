@@ -3,7 +3,7 @@ import path from "node:path";
 import { CheckerError } from "../errors";
 import { mergeResults } from "../grade/merge";
 import { gradeResultsSchema, type GradeResults } from "../grade/results";
-import { writeGradeOutputs } from "../grade/write";
+import { writeGradeOutputs } from "../report/write";
 import { renderMarkdown } from "../report/markdown";
 import type { CommandContext } from "./context";
 import { EXIT_COULD_NOT_GRADE } from "./grade";
