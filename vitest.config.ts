@@ -23,19 +23,30 @@ const mutating = setting("KATA_MUTATE") === "1";
 /** Grading hashes every protected file as it loads; elsewhere a learner may experiment with the tests. */
 function lockedFiles(): Record<string, string> | undefined {
   if (setting("KATA_LOCKED_LOADS") !== "1") return undefined;
-  const lock = JSON.parse(readFileSync(new URL("./course.lock.json", import.meta.url), "utf8")) as { protected: Record<string, string> };
+  const lock = JSON.parse(readFileSync(new URL("./course.lock.json", import.meta.url), "utf8")) as {
+    protected: Record<string, string>;
+  };
   return lock.protected;
 }
 
 const course = {
   plugins: [
     ...(target === "solution" ? [solutionTargetPlugin(root)] : []),
-    ...(mutating ? [] : integrityPlugin({ root, locked: lockedFiles(), canary: setting("KATA_CANARY"), reportDir: setting("KATA_REPORT_DIR") })),
+    ...(mutating
+      ? []
+      : integrityPlugin({
+          root,
+          locked: lockedFiles(),
+          canary: setting("KATA_CANARY"),
+          reportDir: setting("KATA_REPORT_DIR"),
+        })),
   ],
   test: {
     name: "course",
     root,
-    include: testFiles ?? [weekFilter ? `exercises/${weekFilter}/tests/**/*.test.ts` : "exercises/*/tests/**/*.test.ts"],
+    include: testFiles ?? [
+      weekFilter ? `exercises/${weekFilter}/tests/**/*.test.ts` : "exercises/*/tests/**/*.test.ts",
+    ],
     benchmark: { include: ["exercises/*/bench/**/*.bench.ts"] },
     pool: mutating ? ("forks" as const) : kataPool(poolSettings()),
     execArgv: mutating ? [] : [`--max-old-space-size=${numberSetting("KATA_HEAP_MB")}`],

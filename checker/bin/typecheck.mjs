@@ -13,7 +13,13 @@ const root = path.resolve(process.argv[2] ?? ".");
 const configPath = path.join(root, "tsconfig.json");
 const read = ts.readConfigFile(configPath, ts.sys.readFile);
 if (read.error) {
-  console.log(JSON.stringify({ file: "tsconfig.json", line: 0, message: ts.flattenDiagnosticMessageText(read.error.messageText, " ") }));
+  console.log(
+    JSON.stringify({
+      file: "tsconfig.json",
+      line: 0,
+      message: ts.flattenDiagnosticMessageText(read.error.messageText, " "),
+    }),
+  );
   process.exit(0);
 }
 const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, root);
@@ -56,7 +62,8 @@ function localImports(file) {
   const imports = [];
   for (const imported of ts.preProcessFile(file.getFullText(), true, true).importedFiles) {
     const resolved = ts.resolveModuleName(imported.fileName, file.fileName, parsed.options, ts.sys).resolvedModule;
-    if (resolved && !resolved.isExternalLibraryImport && !resolved.resolvedFileName.includes("/node_modules/")) imports.push(relative(resolved.resolvedFileName));
+    if (resolved && !resolved.isExternalLibraryImport && !resolved.resolvedFileName.includes("/node_modules/"))
+      imports.push(relative(resolved.resolvedFileName));
   }
   return imports;
 }

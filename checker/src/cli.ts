@@ -20,8 +20,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const spec = COMMANDS.find((c) => c.name === name);
     if (!spec) {
-      const guess = closest(name, COMMANDS.map((c) => c.name));
-      throw new CheckerError("E_UNKNOWN_COMMAND", `no command "${name}"${guess ? `; did you mean ${guess}?` : ""}`, "npm run course help");
+      const guess = closest(
+        name,
+        COMMANDS.map((c) => c.name),
+      );
+      throw new CheckerError(
+        "E_UNKNOWN_COMMAND",
+        `no command "${name}"${guess ? `; did you mean ${guess}?` : ""}`,
+        "npm run course help",
+      );
     }
     const outcome = parseCommandLine(spec, words);
     if (outcome.help) {

@@ -27,5 +27,9 @@ export function findCourseRoot(start: string = path.dirname(fileURLToPath(import
     if (parent === dir) break;
     dir = parent;
   }
-  throw new CheckerError("E_NO_COURSE", `no course repository (package.json named ${PACKAGE_NAME}) above ${start}`, "cd into the course folder");
+  throw new CheckerError(
+    "E_NO_COURSE",
+    `no course repository (package.json named ${PACKAGE_NAME}) above ${start}`,
+    "cd into the course folder",
+  );
 }

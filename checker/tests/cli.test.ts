@@ -15,26 +15,41 @@ const parse = (name: string, words: string[], env: NodeJS.ProcessEnv = {}) => pa
 
 describe("one parser for every declared command", () => {
   it("names arguments by their declaration and fills flags from the words", () => {
-    expect(parse("check", ["week5", "token-bucket", "--all"])).toEqual({ help: false, parsed: { args: { week: "week5", kata: "token-bucket" }, rest: [], flags: { all: true } } });
-    expect(parse("grade", ["week1", "week2", "--out", "o", "--min-score=80%"])).toMatchObject({ parsed: { rest: ["week1", "week2"], flags: { out: "o", "min-score": "80%" } } });
+    expect(parse("check", ["week5", "token-bucket", "--all"])).toEqual({
+      help: false,
+      parsed: { args: { week: "week5", kata: "token-bucket" }, rest: [], flags: { all: true } },
+    });
+    expect(parse("grade", ["week1", "week2", "--out", "o", "--min-score=80%"])).toMatchObject({
+      parsed: { rest: ["week1", "week2"], flags: { out: "o", "min-score": "80%" } },
+    });
   });
 
   it("refuses what a command does not take, naming the command and its usage", () => {
     expect(() => parse("check", ["week5", "token-bucket", "extra"])).toThrow(/check: unexpected extra/);
     expect(() => parse("hint", ["week5", "--bogus"])).toThrow(/hint: Unknown option '--bogus'/);
     expect(() => parse("reset", ["week5"])).toThrow(/reset: name a kata of that week/);
-    expect(() => parse("merge-grades", ["a", "--out"])).toThrow(/merge-grades: Option '--out <value>' argument missing/);
+    expect(() => parse("merge-grades", ["a", "--out"])).toThrow(
+      /merge-grades: Option '--out <value>' argument missing/,
+    );
     try {
       parse("compare", []);
     } catch (error) {
-      expect((error as { next?: string }).next).toMatch(/npm run compare --help .*usage: compare <week> <kata> \[--yes\]/);
+      expect((error as { next?: string }).next).toMatch(
+        /npm run compare --help .*usage: compare <week> <kata> \[--yes\]/,
+      );
     }
   });
 
   it("takes npm's twins of the flags it swallowed before --", () => {
-    expect(parse("grade", [], { npm_config_min_score: "80%", npm_config_time_limit: "60" })).toMatchObject({ parsed: { flags: { "min-score": "80%", "time-limit": "60" } } });
-    expect(parse("compare", ["week1", "x"], { npm_config_yes: "true" })).toMatchObject({ parsed: { flags: { yes: true } } });
-    expect(parse("grade", [], { npm_config_sandbox: "false" })).toMatchObject({ parsed: { flags: { "no-sandbox": true } } });
+    expect(parse("grade", [], { npm_config_min_score: "80%", npm_config_time_limit: "60" })).toMatchObject({
+      parsed: { flags: { "min-score": "80%", "time-limit": "60" } },
+    });
+    expect(parse("compare", ["week1", "x"], { npm_config_yes: "true" })).toMatchObject({
+      parsed: { flags: { yes: true } },
+    });
+    expect(parse("grade", [], { npm_config_sandbox: "false" })).toMatchObject({
+      parsed: { flags: { "no-sandbox": true } },
+    });
   });
 
   it.each(COMMANDS.map((c) => [c.name]))("answers --help for %s with its usage, arguments and an example", (name) => {
@@ -57,12 +72,16 @@ describe("one parser for every declared command", () => {
 describe("the documents that restate what the code defines", () => {
   it.each(GENERATED_DOCS.map((d) => [d]))("%s is current (npm run course -- docs)", (name) => {
     const text = readFileSync(path.join(repoRoot, name), "utf8");
-    expect(applyRegions(text, generatedRegions(loadCourse(repoRoot))), `${name} is stale: run npm run course -- docs`).toBe(text);
+    expect(
+      applyRegions(text, generatedRegions(loadCourse(repoRoot))),
+      `${name} is stale: run npm run course -- docs`,
+    ).toBe(text);
   });
 
   it("lists every command in the README, and every setting in CONTRIBUTING", () => {
     const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
-    for (const command of COMMANDS) expect(readme).toContain(`\`npm run ${command.viaCourse ? "course -- " : ""}${command.name}`);
+    for (const command of COMMANDS)
+      expect(readme).toContain(`\`npm run ${command.viaCourse ? "course -- " : ""}${command.name}`);
     const contributing = readFileSync(path.join(repoRoot, "CONTRIBUTING.md"), "utf8");
     expect(contributing).toContain("`KATA_FILE_BOUND_S`");
   });

@@ -44,14 +44,19 @@ const CAUSES: Record<string, RegExp> = {
   "rewrite-neighbour": /expected 41 to be 42/,
 };
 
-const allKatas = (JSON.parse(readFileSync(path.join(hostileRoot, "exercises", WEEK, "week.json"), "utf8")) as { katas: { id: string }[] }).katas.map((k) => k.id);
+const allKatas = (
+  JSON.parse(readFileSync(path.join(hostileRoot, "exercises", WEEK, "week.json"), "utf8")) as {
+    katas: { id: string }[];
+  }
+).katas.map((k) => k.id);
 
 /** The attack week cut down to some katas, locked as the course ships it, owned by `owner`. */
 function attackCourse(katas: readonly string[], owner?: number): TempCourse {
   const course = tempCourse([{ from: hostileRoot, id: WEEK }], { ownNodeModules: owner !== undefined });
   const manifestPath = path.join(course.root, "exercises", WEEK, "week.json");
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { katas: { id: string; tests: string[] }[] };
-  for (const kata of manifest.katas.filter((k) => !katas.includes(k.id))) for (const test of kata.tests) rmSync(path.join(course.root, "exercises", WEEK, test));
+  for (const kata of manifest.katas.filter((k) => !katas.includes(k.id)))
+    for (const test of kata.tests) rmSync(path.join(course.root, "exercises", WEEK, test));
   manifest.katas = manifest.katas.filter((k) => katas.includes(k.id));
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
   writeLock(course.root, computeLock(loadCourse(course.root)));
@@ -85,13 +90,21 @@ describe.runIf(isRoot).each(modes)("grading attacks on the grader, $name", ({ sa
   let graded: GradeResults;
   let home: string;
   const kata = (id: string) => graded.weeks[0]!.katas.find((k) => k.id === id)!;
-  const problems = (id: string) => [kata(id).message ?? "", ...graded.tests.filter((t) => t.kata === id && t.status !== "pass").map((t) => t.message ?? "")].join("\n");
+  const problems = (id: string) =>
+    [
+      kata(id).message ?? "",
+      ...graded.tests.filter((t) => t.kata === id && t.status !== "pass").map((t) => t.message ?? ""),
+    ].join("\n");
 
   beforeAll(async () => {
     course = attackCourse(katas, sandboxed ? undefined : UNPRIVILEGED);
     home = mkdtempSync(path.join(os.tmpdir(), "kata-home-"));
     chownSync(home, UNPRIVILEGED, UNPRIVILEGED);
-    run = await runCli(course.root, ["grade"], { env: { ...ENV, HOME: home }, timeoutMs: 180_000, ...(sandboxed ? {} : { uid: UNPRIVILEGED }) });
+    run = await runCli(course.root, ["grade"], {
+      env: { ...ENV, HOME: home },
+      timeoutMs: 180_000,
+      ...(sandboxed ? {} : { uid: UNPRIVILEGED }),
+    });
     graded = results(course.root);
   }, 200_000);
 
@@ -157,6 +170,9 @@ describe.runIf(isRoot)("grading an attack on the course's files, unsandboxed, as
     expect(graded.message).toMatch(/changed during the run/);
     expect(graded.score).toBe(0);
     expect(graded.tampered.map((t) => t.path)).toContain(`exercises/${WEEK}/tests/honest.test.ts`);
-    expect(readFileSync(path.join(course.root, "exercises", WEEK, "tests", "honest.test.ts"), "utf8"), "the attacker restored it").toMatch(/answers 42 deeply/);
+    expect(
+      readFileSync(path.join(course.root, "exercises", WEEK, "tests", "honest.test.ts"), "utf8"),
+      "the attacker restored it",
+    ).toMatch(/answers 42 deeply/);
   });
 });

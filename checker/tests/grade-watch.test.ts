@@ -14,7 +14,14 @@ function fakeCourse(): string {
   root = mkdtempSync(path.join(os.tmpdir(), "kata-watch-"));
   const week = path.join(root, "exercises", "week01-demo");
   for (const dir of ["src", "tests"]) mkdirSync(path.join(week, dir), { recursive: true });
-  writeFileSync(path.join(week, "week.json"), JSON.stringify({ title: "Demo", summary: "s", katas: [{ id: "a", title: "A", files: ["src/a.ts"], tests: ["tests/a.test.ts"], hints: ["x", "y"] }] }));
+  writeFileSync(
+    path.join(week, "week.json"),
+    JSON.stringify({
+      title: "Demo",
+      summary: "s",
+      katas: [{ id: "a", title: "A", files: ["src/a.ts"], tests: ["tests/a.test.ts"], hints: ["x", "y"] }],
+    }),
+  );
   writeFileSync(path.join(week, "src", "a.ts"), "export const a = 1;\n");
   writeFileSync(path.join(week, "tests", "a.test.ts"), "// the spec\n");
   mkdirSync(path.join(root, "checker", "src"), { recursive: true });
@@ -38,7 +45,11 @@ describe("watching the protected paths during a run", () => {
     writeFileSync(path.join(root, "exercises", "week01-demo", "src", "a.ts"), "export const a = 2;\n");
     writeFileSync(path.join(root, "vitest.config.ts"), "export default {};\n");
     const touched = await watch.stop();
-    expect(touched).toEqual(["exercises/week01-demo/tests/a.test.ts", "node_modules/vitest/dist/index.js", "vitest.config.ts"]);
+    expect(touched).toEqual([
+      "exercises/week01-demo/tests/a.test.ts",
+      "node_modules/vitest/dist/index.js",
+      "vitest.config.ts",
+    ]);
   });
 
   it("reports nothing when nothing protected was written", async () => {

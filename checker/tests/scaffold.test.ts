@@ -30,12 +30,18 @@ describe("course new <week> <kata>", () => {
     expect(skeleton).toContain('throw new NotImplementedError("leaky-bucket")');
     expect(skeleton).toContain("Keep the exported names and signatures");
     expect(existsSync(path.join(course.root, "exercises", WEEK, "tests", "leaky-bucket.test.ts"))).toBe(true);
-    expect(readFileSync(path.join(course.root, "solutions", WEEK, "src", "leaky-bucket.ts"), "utf8")).not.toContain("// Kata:");
+    expect(readFileSync(path.join(course.root, "solutions", WEEK, "src", "leaky-bucket.ts"), "utf8")).not.toContain(
+      "// Kata:",
+    );
   });
 
   it("appends the kata last in week.json (order is what learners see) with hint placeholders, and a README section", () => {
     const week = loadCourse(course.root).weeks.find((w) => w.id === WEEK)!;
-    expect(week.katas.at(-1)).toMatchObject({ id: "leaky-bucket", files: ["src/leaky-bucket.ts"], tests: ["tests/leaky-bucket.test.ts"] });
+    expect(week.katas.at(-1)).toMatchObject({
+      id: "leaky-bucket",
+      files: ["src/leaky-bucket.ts"],
+      tests: ["tests/leaky-bucket.test.ts"],
+    });
     expect(week.katas.at(-1)!.hints.length).toBeGreaterThanOrEqual(2);
     expect(readFileSync(path.join(course.root, "exercises", WEEK, "README.md"), "utf8")).toMatch(/### leaky-bucket: /);
   });
@@ -49,11 +55,16 @@ describe("course new <week> <kata>", () => {
     const breaches = verified.stdout.split("\n").filter((l) => l.startsWith(`  ${WEEK}`));
     expect(breaches.some((b) => /fails on the solution/.test(b))).toBe(true);
     expect(breaches.some((b) => /last hint does not link/.test(b))).toBe(true);
-    expect(breaches.every((b) => /leaky-bucket: (fails on the solution|its last hint does not link)/.test(b)), breaches.join("\n")).toBe(true);
+    expect(
+      breaches.every((b) => /leaky-bucket: (fails on the solution|its last hint does not link)/.test(b)),
+      breaches.join("\n"),
+    ).toBe(true);
   });
 
   it("refuses an id that exists or is not kebab-case, and never overwrites", async () => {
-    expect((await runCli(course.root, ["new", "week5", "token-bucket"])).stderr).toMatch(/already has a kata token-bucket/);
+    expect((await runCli(course.root, ["new", "week5", "token-bucket"])).stderr).toMatch(
+      /already has a kata token-bucket/,
+    );
     expect((await runCli(course.root, ["new", "week5", "Leaky_Bucket"])).stderr).toMatch(/kebab-case/);
   });
 });
@@ -63,7 +74,15 @@ describe("course new-week <NN-topic>", () => {
     const run = await runCli(course.root, ["new-week", "13-graphql"]);
     expect(run.code, run.stderr).toBe(0);
     const readme = readFileSync(path.join(course.root, "exercises", "week13-graphql", "README.md"), "utf8");
-    expect(readme.match(/^## .*/gm)).toEqual(["## Why it matters", "## Core ideas", "## Trade-offs", "## In industry", "## Pitfalls", "## Katas", "## Further reading"]);
+    expect(readme.match(/^## .*/gm)).toEqual([
+      "## Why it matters",
+      "## Core ideas",
+      "## Trade-offs",
+      "## In industry",
+      "## Pitfalls",
+      "## Katas",
+      "## Further reading",
+    ]);
     expect(loadCourse(course.root).weeks.map((w) => w.id)).toContain("week13-graphql");
     expect((await runCli(course.root, ["new-week", "13-graphql"])).stderr).toMatch(/exists already/);
   });

@@ -69,7 +69,10 @@ export function readGuardRecords(dir: string): GuardRecord[] {
   for (const file of recordFiles(dir)) {
     let text: string;
     try {
-      text = statSync(file).size > MAX_RECORD_FILE_BYTES ? readFileSync(file).subarray(0, MAX_RECORD_FILE_BYTES).toString("utf8") : readFileSync(file, "utf8");
+      text =
+        statSync(file).size > MAX_RECORD_FILE_BYTES
+          ? readFileSync(file).subarray(0, MAX_RECORD_FILE_BYTES).toString("utf8")
+          : readFileSync(file, "utf8");
     } catch {
       continue;
     }

@@ -16,7 +16,8 @@ import { writeGuardRecord } from "./guard-record";
 //   passed as one whose test runtime was tampered with.
 
 /** Packages that are the test runtime: learner code importing them could rewrite verdicts. */
-const RUNTIME_PACKAGES = /^(vitest|@vitest\/[^/]+|vite|chai|tinyspy|tinybench|expect-type|@stryker-mutator\/[^/]+)(\/|$)/;
+const RUNTIME_PACKAGES =
+  /^(vitest|@vitest\/[^/]+|vite|chai|tinyspy|tinybench|expect-type|@stryker-mutator\/[^/]+)(\/|$)/;
 /** Built-ins that reach into the process's internals: a debugger session, a require that bypasses the resolver. */
 const RUNTIME_BUILTINS = new Set(["inspector", "inspector/promises", "module"]);
 
@@ -44,8 +45,10 @@ function learnerFile(root: string, file: string): string | undefined {
 function forbiddenTarget(root: string, resolved: string): string | undefined {
   const file = resolved.split("?")[0]!;
   if (isUnder(file, path.join(root, "solutions"))) return "the reference solutions";
-  if (isUnder(file, path.join(root, "checker")) && !isUnder(file, path.join(root, "checker", "kata"))) return "the checker";
-  if (/[\\/]exercises[\\/][^\\/]+[\\/]tests[\\/]/.test(file) && isUnder(file, path.join(root, "exercises"))) return "the tests";
+  if (isUnder(file, path.join(root, "checker")) && !isUnder(file, path.join(root, "checker", "kata")))
+    return "the checker";
+  if (/[\\/]exercises[\\/][^\\/]+[\\/]tests[\\/]/.test(file) && isUnder(file, path.join(root, "exercises")))
+    return "the tests";
   const inModules = /[\\/]node_modules[\\/](.+)$/.exec(file)?.[1];
   if (inModules && RUNTIME_PACKAGES.test(inModules.split(path.sep).join("/"))) return "the test runner";
   return undefined;
@@ -59,7 +62,9 @@ const CANARY_CASES = [
 ];
 
 function canaryCode(prefix: string): string {
-  const tests = CANARY_CASES.map((body, i) => `__canary_it(${JSON.stringify(`${prefix} ${i + 1}`)}, () => { ${body} });`);
+  const tests = CANARY_CASES.map(
+    (body, i) => `__canary_it(${JSON.stringify(`${prefix} ${i + 1}`)}, () => { ${body} });`,
+  );
   return `\nimport { it as __canary_it, expect as __canary_expect } from "vitest";\n${tests.join("\n")}\n`;
 }
 

@@ -82,7 +82,11 @@ class KataForksWorker implements PoolWorker {
 
   async start(): Promise<void> {
     const env: NodeJS.ProcessEnv = { ...this.options.env };
-    const spawnOptions: Parameters<typeof fork>[2] = { execArgv: this.options.execArgv, stdio: "pipe", serialization: "advanced" };
+    const spawnOptions: Parameters<typeof fork>[2] = {
+      execArgv: this.options.execArgv,
+      stdio: "pipe",
+      serialization: "advanced",
+    };
     const sandbox = this.settings.sandbox;
     if (sandbox) {
       const uid = sandbox.uidBase + this.index;
@@ -104,7 +108,8 @@ class KataForksWorker implements PoolWorker {
       liveForks().delete(this);
       this.clearTimers();
       // Vitest only says the worker exited; the cause is worth naming.
-      if (!this.ending && this.files.length > 0 && (signal !== null || code !== 0)) this.record("fork-exit", describeForkExit(code, signal));
+      if (!this.ending && this.files.length > 0 && (signal !== null || code !== 0))
+        this.record("fork-exit", describeForkExit(code, signal));
     });
     this.memoryTimer = setInterval(() => this.checkMemory(), MEMORY_POLL_MS);
     this.memoryTimer.unref();
@@ -119,7 +124,8 @@ class KataForksWorker implements PoolWorker {
       to.write(room >= chunk.length ? chunk : chunk.subarray(0, room));
     } else if (!this.outputTold) {
       this.outputTold = true;
-      const which = this.files.map((f) => path.relative(this.options.project.config.root, f.path)).join(", ") || "a test file";
+      const which =
+        this.files.map((f) => path.relative(this.options.project.config.root, f.path)).join(", ") || "a test file";
       to.write(`\n[kata] the output of ${which} passed ${budget} bytes; the rest is dropped\n`);
     }
   }
@@ -140,7 +146,10 @@ class KataForksWorker implements PoolWorker {
     const rss = processTreeRss(pid);
     if (rss <= this.settings.rssCapBytes) return;
     const mb = Math.round(rss / 2 ** 20);
-    this.record("memory-cap", `your code used ${mb} MB of memory (the cap is ${Math.round(this.settings.rssCapBytes / 2 ** 20)} MB per test file); the test process was stopped`);
+    this.record(
+      "memory-cap",
+      `your code used ${mb} MB of memory (the cap is ${Math.round(this.settings.rssCapBytes / 2 ** 20)} MB per test file); the test process was stopped`,
+    );
     this.kill();
   }
 
@@ -149,7 +158,10 @@ class KataForksWorker implements PoolWorker {
     const { fileBoundMinMs, fileBoundPerTestMs } = this.settings;
     const boundMs = Math.max(fileBoundMinMs, (tests ?? 0) * fileBoundPerTestMs);
     this.boundTimer = setTimeout(() => {
-      this.record("file-bound", `did not finish within ${Math.round(boundMs / 1000)} s (the bound of a test file with ${tests ?? "its"} tests); the test process was stopped`);
+      this.record(
+        "file-bound",
+        `did not finish within ${Math.round(boundMs / 1000)} s (the bound of a test file with ${tests ?? "its"} tests); the test process was stopped`,
+      );
       this.kill();
     }, boundMs);
     this.boundTimer.unref();
@@ -170,7 +182,10 @@ class KataForksWorker implements PoolWorker {
   send(message: WorkerRequest): void {
     if (message.type === "run" || message.type === "collect") {
       const root = this.options.project.config.root;
-      this.files = message.context.files.map((f) => ({ path: f.filepath, id: generateFileHash(path.relative(root, f.filepath), this.options.project.name) }));
+      this.files = message.context.files.map((f) => ({
+        path: f.filepath,
+        id: generateFileHash(path.relative(root, f.filepath), this.options.project.name),
+      }));
       this.armBound(undefined);
     }
     this.child?.send(message);
@@ -191,7 +206,10 @@ class KataForksWorker implements PoolWorker {
         callback(message);
         return;
       }
-      this.record("forged-report", `your code sent the test runner a message it may not send (${verdict.reason}); the test process was stopped`);
+      this.record(
+        "forged-report",
+        `your code sent the test runner a message it may not send (${verdict.reason}); the test process was stopped`,
+      );
       this.kill();
     };
     this.listeners.set(callback, guarded);
@@ -225,13 +243,18 @@ class KataForksWorker implements PoolWorker {
 }
 
 function describeForkExit(code: number | null, signal: NodeJS.Signals | null): string {
-  if (signal === "SIGABRT" || code === 134) return "the test process was aborted (SIGABRT): V8 does that when a process runs out of heap, an allocation that never stops?";
-  if (signal === "SIGKILL") return "the test process was killed (SIGKILL), from outside the test runner (the system's out-of-memory killer?)";
+  if (signal === "SIGABRT" || code === 134)
+    return "the test process was aborted (SIGABRT): V8 does that when a process runs out of heap, an allocation that never stops?";
+  if (signal === "SIGKILL")
+    return "the test process was killed (SIGKILL), from outside the test runner (the system's out-of-memory killer?)";
   if (signal) return `the test process ended by ${signal}`;
   return `the test process exited with code ${code} before its tests finished`;
 }
 
 /** The pool the course project runs its test files in (see the comment at the top). */
-export function kataPool(settings: PoolSettings): { name: string; createPoolWorker: (options: PoolOptions) => PoolWorker } {
+export function kataPool(settings: PoolSettings): {
+  name: string;
+  createPoolWorker: (options: PoolOptions) => PoolWorker;
+} {
   return { name: POOL_NAME, createPoolWorker: (options) => new KataForksWorker(options, settings) };
 }

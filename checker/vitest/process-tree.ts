@@ -63,7 +63,11 @@ export function processTreeRss(pid: number): number {
 }
 
 /** Pids of the processes owned by a uid in [first, first + count). */
-export function processesOfUids(first: number, count: number, table: readonly ProcessInfo[] = processTable()): number[] {
+export function processesOfUids(
+  first: number,
+  count: number,
+  table: readonly ProcessInfo[] = processTable(),
+): number[] {
   return table.filter((p) => p.uid >= first && p.uid < first + count).map((p) => p.pid);
 }
 

@@ -27,16 +27,31 @@ export const SETTINGS = {
   KATA_MAX_WORKERS: { about: "test files run at once", default: "2" },
   KATA_HEAP_MB: { about: "V8 heap cap of a test fork, in MB", default: "768" },
   KATA_RSS_MB: { about: "resident memory cap of a test fork and its children, in MB", default: "1536" },
-  KATA_BLOCK_LIMIT_MS: { about: "how long the event loop may stay blocked before the watchdog stops the fork", default: "5000" },
+  KATA_BLOCK_LIMIT_MS: {
+    about: "how long the event loop may stay blocked before the watchdog stops the fork",
+    default: "5000",
+  },
   KATA_DRAIN_MS: { about: "how long the exit guard waits after a file's tests for late timers", default: "100" },
-  KATA_LEAK_GUARD: { about: "0 turns off the check for connections and timers left open (maintainers only)", default: "1" },
+  KATA_LEAK_GUARD: {
+    about: "0 turns off the check for connections and timers left open (maintainers only)",
+    default: "1",
+  },
   KATA_OUTPUT_BUDGET: { about: "bytes of stdout and stderr kept per test file", default: String(16 * 1024) },
   KATA_FILE_BOUND_S: { about: "the least time a test file may take before it is stopped", default: "60" },
-  KATA_FILE_BOUND_PER_TEST_S: { about: "time allowed per test of a file (the bound is the larger of the two)", default: "5" },
-  KATA_SANDBOX_UID_BASE: { about: "first uid of the grading sandbox; set only when grade runs as root", internal: true },
+  KATA_FILE_BOUND_PER_TEST_S: {
+    about: "time allowed per test of a file (the bound is the larger of the two)",
+    default: "5",
+  },
+  KATA_SANDBOX_UID_BASE: {
+    about: "first uid of the grading sandbox; set only when grade runs as root",
+    internal: true,
+  },
   KATA_SANDBOX_DIR: { about: "where the sandboxed forks get their private TMPDIR and HOME", internal: true },
   KATA_SANDBOX_UID: { about: "the uid a sandboxed fork runs as (set in the fork's environment)", internal: true },
-  KATA_LOCKED_LOADS: { about: "1 while grading: protected files are hashed against the lock as they load", internal: true },
+  KATA_LOCKED_LOADS: {
+    about: "1 while grading: protected files are hashed against the lock as they load",
+    internal: true,
+  },
   KATA_CANARY: { about: "the name of the must-fail test the checker adds to each test file", internal: true },
   KATA_GRADE_TIME_LIMIT_S: { about: "grade's default --time-limit, in seconds", default: "1800" },
 } as const satisfies Record<string, SettingSpec>;

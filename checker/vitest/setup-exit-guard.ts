@@ -23,7 +23,12 @@ const originalExit = process.exit.bind(process);
 process.exit = ((code?: number | string | null) => {
   const call = { code, test: currentTest };
   calls.push(call);
-  writeGuardRecord(reportDir, { kind: "process-exit", file: expect.getState().testPath ?? null, test: call.test, code: call.code ?? null });
+  writeGuardRecord(reportDir, {
+    kind: "process-exit",
+    file: expect.getState().testPath ?? null,
+    test: call.test,
+    code: call.code ?? null,
+  });
   return originalExit(code as number | undefined);
 }) as typeof process.exit;
 

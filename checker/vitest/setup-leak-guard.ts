@@ -15,7 +15,8 @@ const WATCHED: Record<string, string> = {
 
 function count(): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const type of process.getActiveResourcesInfo()) if (type in WATCHED) counts.set(type, (counts.get(type) ?? 0) + 1);
+  for (const type of process.getActiveResourcesInfo())
+    if (type in WATCHED) counts.set(type, (counts.get(type) ?? 0) + 1);
   return counts;
 }
 
@@ -42,6 +43,8 @@ afterAll(async () => {
   }
   const open = leaked(baseline);
   if (open.length > 0) {
-    throw new Error(`after the tests finished, your code left open: ${open.join(", ")}. Close what you open (quit clients, end pools, clear timers, close servers).`);
+    throw new Error(
+      `after the tests finished, your code left open: ${open.join(", ")}. Close what you open (quit clients, end pools, clear timers, close servers).`,
+    );
   }
 });

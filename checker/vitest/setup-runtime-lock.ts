@@ -9,7 +9,11 @@ import { expect } from "vitest";
 function pin(target: object, key: PropertyKey): void {
   const descriptor = Object.getOwnPropertyDescriptor(target, key);
   if (!descriptor || descriptor.configurable === false) return;
-  Object.defineProperty(target, key, { ...descriptor, ...("value" in descriptor ? { writable: false } : {}), configurable: false });
+  Object.defineProperty(target, key, {
+    ...descriptor,
+    ...("value" in descriptor ? { writable: false } : {}),
+    configurable: false,
+  });
 }
 
 // chai's Assertion: every matcher ends in this.assert(...); neutering it would pass every expect.

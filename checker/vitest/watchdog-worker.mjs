@@ -26,7 +26,13 @@ const check = setInterval(() => {
   const shown = current.file ? path.relative(process.cwd(), current.file) : "an unknown file";
   const message = `your code blocked the event loop for ${blockedMs} ms while ${where} in ${shown}; the test process was stopped (a synchronous loop that never yields?)`;
   // The shape of GuardRecord in guard-record.ts.
-  const record = { kind: "blocked-event-loop", file: current.file ?? null, test: current.test ?? null, blockedMs, message };
+  const record = {
+    kind: "blocked-event-loop",
+    file: current.file ?? null,
+    test: current.test ?? null,
+    blockedMs,
+    message,
+  };
   try {
     if (reportDir) {
       mkdirSync(reportDir, { recursive: true });

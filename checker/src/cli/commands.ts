@@ -83,7 +83,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: "results", description: "results folders or results.json files", variadic: true, required: true }],
     flags: { out: { type: "string", value: "<dir>", description: "where the merged results go (default grade)" } },
     examples: ["npm run course -- merge-grades grade-week* --out grade"],
-    run: (ctx, p) => mergeCommand(ctx, { inputs: [...p.rest], out: typeof p.flags.out === "string" ? p.flags.out : "grade" }),
+    run: (ctx, p) =>
+      mergeCommand(ctx, { inputs: [...p.rest], out: typeof p.flags.out === "string" ? p.flags.out : "grade" }),
   },
   {
     name: "starter",
@@ -99,7 +100,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "verify",
     summary: "the course's gate: every test fails on the skeleton and passes on the solution",
     audience: "maintainer",
-    args: [{ name: "selection", description: "weeks, each optionally followed by katas of it (all by default)", variadic: true }],
+    args: [
+      {
+        name: "selection",
+        description: "weeks, each optionally followed by katas of it (all by default)",
+        variadic: true,
+      },
+    ],
     flags: {},
     examples: ["npm run verify week5", "npm run verify week5 token-bucket week6"],
     run: (ctx, p) => verifyCommand(ctx, [...p.rest]),

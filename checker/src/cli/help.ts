@@ -5,7 +5,8 @@ export function renderHelp(spec: CommandSpec): string {
   const lines = [`${invocation(spec)}: ${spec.summary}`, "", `usage: ${synopsis(spec)}`];
   if (spec.args.length > 0) {
     lines.push("", "arguments:");
-    for (const arg of spec.args) lines.push(`  ${arg.name.padEnd(14)} ${arg.description}${arg.required ? "" : " (optional)"}`);
+    for (const arg of spec.args)
+      lines.push(`  ${arg.name.padEnd(14)} ${arg.description}${arg.required ? "" : " (optional)"}`);
   }
   const flags = Object.entries(spec.flags);
   if (flags.length > 0) {
@@ -33,6 +34,8 @@ export function renderUsage(specs: readonly CommandSpec[]): string {
 
 /** The README's command table for an audience, as Markdown: generated, so it never drifts from the declarations. */
 export function renderCommandTable(specs: readonly CommandSpec[], audience: CommandSpec["audience"]): string {
-  const rows = specs.filter((s) => s.audience === audience).map((s) => `| \`${invocation(s)}${synopsis(s).slice(s.name.length)}\` | ${s.summary} |`);
+  const rows = specs
+    .filter((s) => s.audience === audience)
+    .map((s) => `| \`${invocation(s)}${synopsis(s).slice(s.name.length)}\` | ${s.summary} |`);
   return ["| command | what it does |", "|---|---|", ...rows].join("\n");
 }

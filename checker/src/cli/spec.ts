@@ -50,6 +50,8 @@ export function synopsis(spec: Pick<CommandSpec, "name" | "args" | "flags">): st
     const name = a.variadic ? `${a.name}...` : a.name;
     return a.required ? `<${name}>` : `[${name}]`;
   });
-  const flags = Object.entries(spec.flags).map(([name, f]) => (f.type === "string" ? `[--${name} ${f.value ?? "<value>"}]` : `[--${name}]`));
+  const flags = Object.entries(spec.flags).map(([name, f]) =>
+    f.type === "string" ? `[--${name} ${f.value ?? "<value>"}]` : `[--${name}]`,
+  );
   return [spec.name, ...words, ...flags].join(" ");
 }

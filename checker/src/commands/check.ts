@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Course, Kata, Week } from "../course/model";
 import { resolveKata, resolveWeek, weekLabel } from "../course/select";
-import { CheckerError } from "../errors";
 import { kataProgress, readProgress, updateProgress } from "../progress/store";
 import { renderCheckReport } from "../report/check-report";
 import { runKatas } from "../runner/run-katas";
@@ -28,7 +27,13 @@ export function selectKatas(course: Course, weekArg: string, kataArg?: string): 
  * The one "next:" line: what the learner should type now, from the whole week's progress
  * (passing holds every kata of the course that passes, this run's included).
  */
-export function nextStep(course: Course, week: Week, verdicts: readonly KataVerdict[], passing: ReadonlySet<string>, hintsShown: (kata: Kata) => number): string {
+export function nextStep(
+  course: Course,
+  week: Week,
+  verdicts: readonly KataVerdict[],
+  passing: ReadonlySet<string>,
+  hintsShown: (kata: Kata) => number,
+): string {
   const label = weekLabel(week);
   const failing = verdicts.find((v) => v.status === "failed");
   if (failing) {
@@ -43,10 +48,14 @@ export function nextStep(course: Course, week: Week, verdicts: readonly KataVerd
   if (blocked) return `start the service ${blocked.kata.id} needs (see above), then npm run check ${label}`;
   const todo = week.katas.find((k) => !passing.has(k.key));
   if (todo) return `npm run check ${label} ${todo.id}   (${todo.title})`;
-  const nextWeek = course.weeks.slice(course.weeks.indexOf(week) + 1).find((w) => w.katas.some((k) => !passing.has(k.key)));
+  const nextWeek = course.weeks
+    .slice(course.weeks.indexOf(week) + 1)
+    .find((w) => w.katas.some((k) => !passing.has(k.key)));
   if (nextWeek) return `npm run check ${weekLabel(nextWeek)}   (${label} done: on to ${nextWeek.title})`;
   const unfinished = course.weeks.find((w) => w.katas.some((k) => !passing.has(k.key)));
-  return unfinished ? `npm run check ${weekLabel(unfinished)}   (${label} done; ${weekLabel(unfinished)} still has katas to do)` : "npm run check   (the course is done: well played)";
+  return unfinished
+    ? `npm run check ${weekLabel(unfinished)}   (${label} done; ${weekLabel(unfinished)} still has katas to do)`
+    : "npm run check   (the course is done: well played)";
 }
 
 /** `npm run check [week] [kata]`: runs the learner's code and records progress. Returns the exit code. */
@@ -56,11 +65,16 @@ export async function checkCommand(ctx: CommandContext, options: CheckOptions): 
     return 0;
   }
   const { week, katas } = selectKatas(ctx.course, options.week, options.kata);
-  const tested = await runKatas(ctx.course, katas, { target: "exercises", log: (line) => ctx.err(ctx.style.dim(line)) });
+  const tested = await runKatas(ctx.course, katas, {
+    target: "exercises",
+    log: (line) => ctx.err(ctx.style.dim(line)),
+  });
   // Only a kata whose tests all pass can change its verdict on a type error, so only those
   // files are type-checked: a learner still working on a kata pays nothing for it.
   const passedNow = tested.verdicts.filter((v) => v.status === "passed").map((v) => v.kata);
-  const ownFiles = passedNow.flatMap((k) => [...k.files, ...k.tests].map((f) => path.join(week.dir, f))).filter((f) => existsSync(f));
+  const ownFiles = passedNow
+    .flatMap((k) => [...k.files, ...k.tests].map((f) => path.join(week.dir, f)))
+    .filter((f) => existsSync(f));
   const errors = ownFiles.length > 0 ? await typecheck(ctx.course.root, ownFiles) : { errors: [], imports: new Map() };
   const run = { ...tested, verdicts: tested.verdicts.map((v) => withTypeErrors(v, kataTypeErrors(v.kata, errors))) };
 
@@ -77,13 +91,23 @@ export async function checkCommand(ctx: CommandContext, options: CheckOptions): 
   });
   if (saved.notice) ctx.err(saved.notice);
 
-  const passing = new Set(Object.entries(saved.progress.katas).filter(([, entry]) => entry.status === "passed").map(([key]) => key));
+  const passing = new Set(
+    Object.entries(saved.progress.katas)
+      .filter(([, entry]) => entry.status === "passed")
+      .map(([key]) => key),
+  );
   ctx.out(
     renderCheckReport({
       week,
       verdicts: run.verdicts,
       notes: run.notes,
-      next: nextStep(ctx.course, week, run.verdicts, passing, (kata) => saved.progress.katas[kata.key]?.hintsShown ?? 0),
+      next: nextStep(
+        ctx.course,
+        week,
+        run.verdicts,
+        passing,
+        (kata) => saved.progress.katas[kata.key]?.hintsShown ?? 0,
+      ),
       style: ctx.style,
       all: options.all === true,
       passing: new Set(week.katas.filter((k) => passing.has(k.key)).map((k) => k.id)),

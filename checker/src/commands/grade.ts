@@ -26,9 +26,15 @@ export const EXIT_TAMPERED = 3;
 /** After the time limit has cancelled the run, how long it may take to wind down before it is killed. */
 const WIND_DOWN_MS = 15_000;
 /** Files a sandboxed fork must be able to read. */
-const READABLE_SAMPLES = ["package.json", "vitest.config.ts", "node_modules/vitest/package.json", "checker/vitest/setup-runtime-lock.ts"];
+const READABLE_SAMPLES = [
+  "package.json",
+  "vitest.config.ts",
+  "node_modules/vitest/package.json",
+  "checker/vitest/setup-runtime-lock.ts",
+];
 
-const IN_PROGRESS = "grading did not finish: the grader was stopped before the end (these are the katas graded until then)";
+const IN_PROGRESS =
+  "grading did not finish: the grader was stopped before the end (these are the katas graded until then)";
 
 /** Whether learner code runs sandboxed; says so, or says why not, in one line. */
 function chooseSandbox(ctx: CommandContext, options: GradeOptions): boolean {
@@ -37,7 +43,11 @@ function chooseSandbox(ctx: CommandContext, options: GradeOptions): boolean {
     return false;
   }
   if (!sandboxAvailable()) {
-    ctx.err(ctx.style.warn("grade: running without the sandbox (it needs root on Linux): learner code runs with your rights, see the README's grading section"));
+    ctx.err(
+      ctx.style.warn(
+        "grade: running without the sandbox (it needs root on Linux): learner code runs with your rights, see the README's grading section",
+      ),
+    );
     return false;
   }
   assertReadableByOthers(ctx.course.root, READABLE_SAMPLES);
@@ -64,9 +74,17 @@ function changedSince(ctx: CommandContext, before: Record<string, string>): stri
  */
 export async function gradeCommand(ctx: CommandContext, options: GradeOptions): Promise<number> {
   const outDir = path.resolve(ctx.course.root, options.out);
-  const weeks: Week[] = options.weeks.length > 0 ? options.weeks.map((w) => resolveWeek(ctx.course, w)) : [...ctx.course.weeks];
+  const weeks: Week[] =
+    options.weeks.length > 0 ? options.weeks.map((w) => resolveWeek(ctx.course, w)) : [...ctx.course.weeks];
   const verdicts = new Map<string, KataVerdict>();
-  const input: GradeInput = { weeks, verdicts, tamper: checkTampering(ctx.course), services: [], startedAt: new Date(), notes: [] };
+  const input: GradeInput = {
+    weeks,
+    verdicts,
+    tamper: checkTampering(ctx.course),
+    services: [],
+    startedAt: new Date(),
+    notes: [],
+  };
   const write = (results: GradeResults) => writeGradeOutputs(outDir, results);
   const finish = (results: GradeResults): void => {
     write(results);
@@ -75,8 +93,15 @@ export async function gradeCommand(ctx: CommandContext, options: GradeOptions): 
   };
 
   if (input.tamper.noLock || input.tamper.machinery.length > 0) {
-    const what = input.tamper.noLock ? "course.lock.json is missing" : input.tamper.machinery.map((m) => `${m.path} (${m.change})`).join(", ");
-    finish(buildResults({ ...input, error: `refusing to grade: the course's protected files were changed: ${what}. Restore them from the course (git checkout upstream/main -- checker vitest.config.ts tsconfig.json course.lock.json package.json package-lock.json exercises/*/tests exercises/*/week.json).` }));
+    const what = input.tamper.noLock
+      ? "course.lock.json is missing"
+      : input.tamper.machinery.map((m) => `${m.path} (${m.change})`).join(", ");
+    finish(
+      buildResults({
+        ...input,
+        error: `refusing to grade: the course's protected files were changed: ${what}. Restore them from the course (git checkout upstream/main -- checker vitest.config.ts tsconfig.json course.lock.json package.json package-lock.json exercises/*/tests exercises/*/week.json).`,
+      }),
+    );
     return EXIT_TAMPERED;
   }
   const sandbox = chooseSandbox(ctx, options);
@@ -91,7 +116,12 @@ export async function gradeCommand(ctx: CommandContext, options: GradeOptions): 
   // Last resort if cancelling does not end the run (vitest itself wedged): write what there is and go.
   const windDown = () => {
     const hard = setTimeout(() => {
-      finish(buildResults({ ...input, error: `grading stopped at its time limit of ${options.timeLimitS} s and did not wind down; katas not reached score 0` }));
+      finish(
+        buildResults({
+          ...input,
+          error: `grading stopped at its time limit of ${options.timeLimitS} s and did not wind down; katas not reached score 0`,
+        }),
+      );
       signalAll(descendants(), "SIGKILL");
       process.exit(EXIT_COULD_NOT_GRADE);
     }, WIND_DOWN_MS);
@@ -116,26 +146,40 @@ export async function gradeCommand(ctx: CommandContext, options: GradeOptions): 
       if (runnable.length === 0) continue;
       const files = runnable.reduce((n, k) => n + k.tests.length, 0);
       const onFileDone = fileProgress(ctx, `grade: week${week.number}`, files);
-      const run = await runKatas(ctx.course, runnable, { target: "exercises", services, grading: { sandbox }, signal: deadline.signal, onFileDone });
+      const run = await runKatas(ctx.course, runnable, {
+        target: "exercises",
+        services,
+        grading: { sandbox },
+        signal: deadline.signal,
+        onFileDone,
+      });
       for (const verdict of run.verdicts) verdicts.set(verdict.kata.key, verdict);
       input.notes = [...input.notes, ...run.notes];
       loadTampered = [...loadTampered, ...run.tampered];
       write(buildResults({ ...input, error: IN_PROGRESS }));
     }
     const types = await typeErrors;
-    for (const [key, verdict] of verdicts) verdicts.set(key, withTypeErrors(verdict, kataTypeErrors(verdict.kata, types)));
+    for (const [key, verdict] of verdicts)
+      verdicts.set(key, withTypeErrors(verdict, kataTypeErrors(verdict.kata, types)));
   } finally {
     await services.stopAll();
     clearTimeout(timer);
   }
   const runTampered = [...new Set([...loadTampered, ...(await watch.stop()), ...changedSince(ctx, before)])].sort();
   const missing = services.unavailable.map((u) => u.message);
-  const error = runTampered.length > 0
-    ? `protected files were changed during the run: ${runTampered.slice(0, 5).join(", ")}; the run scores 0`
-    : deadline.signal.aborted
-      ? `grading stopped at its time limit of ${options.timeLimitS} s; what finished is scored, katas not reached score 0`
-      : missing.length > 0 ? `some katas could not run: ${missing.join(" · ")}` : undefined;
-  const results = buildResults({ ...input, ...(error ? { error } : {}), ...(runTampered.length > 0 ? { runTampered } : {}) });
+  const error =
+    runTampered.length > 0
+      ? `protected files were changed during the run: ${runTampered.slice(0, 5).join(", ")}; the run scores 0`
+      : deadline.signal.aborted
+        ? `grading stopped at its time limit of ${options.timeLimitS} s; what finished is scored, katas not reached score 0`
+        : missing.length > 0
+          ? `some katas could not run: ${missing.join(" · ")}`
+          : undefined;
+  const results = buildResults({
+    ...input,
+    ...(error ? { error } : {}),
+    ...(runTampered.length > 0 ? { runTampered } : {}),
+  });
   finish(results);
   if (runTampered.length > 0) return EXIT_TAMPERED;
   if (results.status === "error") return EXIT_COULD_NOT_GRADE;

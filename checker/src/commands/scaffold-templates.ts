@@ -57,7 +57,10 @@ describe("${id}: TODO(author) the first task", () => {
 }
 
 /** Everything a new kata needs, ready to write. */
-export function kataFiles(id: string, weekNumber: number): { files: ScaffoldFile[]; manifestEntry: Record<string, unknown>; readmeSection: string } {
+export function kataFiles(
+  id: string,
+  weekNumber: number,
+): { files: ScaffoldFile[]; manifestEntry: Record<string, unknown>; readmeSection: string } {
   return {
     files: [
       { rel: `src/${id}.ts`, content: skeleton(id, weekNumber), side: "exercise" },
@@ -70,7 +73,11 @@ export function kataFiles(id: string, weekNumber: number): { files: ScaffoldFile
       files: [`src/${id}.ts`],
       tests: [`tests/${id}.test.ts`],
       services: [],
-      hints: ["TODO(author): a nudge", "TODO(author): a stronger nudge", "TODO(author): a near-answer, ending with a link to the standard or docs"],
+      hints: [
+        "TODO(author): a nudge",
+        "TODO(author): a stronger nudge",
+        "TODO(author): a near-answer, ending with a link to the standard or docs",
+      ],
     },
     readmeSection: `### ${id}: TODO(author) title
 
@@ -86,9 +93,21 @@ TODO(author): the goal, in a paragraph.
 /** A new week's README (the template's headings, in order) and an empty manifest. */
 export function weekFiles(topic: string): { rel: string; content: string }[] {
   const title = topic.replace(/-/g, " ").replace(/^./, (c) => c.toUpperCase());
-  const headings = ["Why it matters", "Core ideas", "Trade-offs", "In industry", "Pitfalls", "Katas", "Further reading"];
+  const headings = [
+    "Why it matters",
+    "Core ideas",
+    "Trade-offs",
+    "In industry",
+    "Pitfalls",
+    "Katas",
+    "Further reading",
+  ];
   const readme = [`# ${title}`, "", ...headings.flatMap((h) => [`## ${h}`, "", "TODO(author)", ""])].join("\n");
-  const manifest = { title, summary: "TODO(author): one line that says what the learner will be able to do.", katas: [] };
+  const manifest = {
+    title,
+    summary: "TODO(author): one line that says what the learner will be able to do.",
+    katas: [],
+  };
   return [
     { rel: "README.md", content: readme },
     { rel: "week.json", content: `${JSON.stringify(manifest, null, 2)}\n` },

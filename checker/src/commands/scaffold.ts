@@ -26,20 +26,27 @@ function refreshLock(ctx: CommandContext): void {
 }
 
 /** `npm run course -- new week5 leaky-bucket`. Appends the kata last: order is what learners see, and inserting renumbers. */
-export async function newKataCommand(ctx: CommandContext, { week: weekArg, kata: id }: { week: string; kata: string }): Promise<number> {
+export async function newKataCommand(
+  ctx: CommandContext,
+  { week: weekArg, kata: id }: { week: string; kata: string },
+): Promise<number> {
   const week = resolveWeek(ctx.course, weekArg);
   if (!KATA_ID.test(id)) throw new CheckerError("E_USAGE", `kata ids are kebab-case (token-bucket), not "${id}"`);
-  if (week.katas.some((k) => k.id === id)) throw new CheckerError("E_USAGE", `${weekLabel(week)} already has a kata ${id}`);
+  if (week.katas.some((k) => k.id === id))
+    throw new CheckerError("E_USAGE", `${weekLabel(week)} already has a kata ${id}`);
   const files = kataFiles(id, week.number);
   const manifestPath = path.join(week.dir, "week.json");
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { katas: unknown[] };
-  for (const { rel, content, side } of files.files) writeNew(path.join(side === "solution" ? week.solutionDir : week.dir, rel), content);
+  for (const { rel, content, side } of files.files)
+    writeNew(path.join(side === "solution" ? week.solutionDir : week.dir, rel), content);
   manifest.katas.push(files.manifestEntry);
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   const readme = path.join(week.dir, "README.md");
   writeFileSync(readme, `${readFileSync(readme, "utf8").trimEnd()}\n\n${files.readmeSection}`);
   refreshLock(ctx);
-  ctx.out(`new kata ${weekLabel(week)} ${id}: skeleton, test, solution, manifest entry and README section written; lock refreshed`);
+  ctx.out(
+    `new kata ${weekLabel(week)} ${id}: skeleton, test, solution, manifest entry and README section written; lock refreshed`,
+  );
   ctx.out(`next: write the test, the solution and the hints, then npm run verify ${weekLabel(week)} ${id}`);
   return 0;
 }
@@ -48,11 +55,20 @@ export async function newKataCommand(ctx: CommandContext, { week: weekArg, kata:
 export async function newWeekCommand(ctx: CommandContext, { folder: input }: { folder: string }): Promise<number> {
   const folder = input.startsWith("week") ? input : `week${input}`;
   const match = WEEK_FOLDER.exec(folder);
-  if (!match) throw new CheckerError("E_USAGE", `a week folder is NN-topic (two digits, kebab-case), not "${input}"`, "npm run course -- new-week 13-graphql");
-  if (ctx.course.weeks.some((w) => w.number === Number(match[1]))) throw new CheckerError("E_USAGE", `week ${Number(match[1])} exists already`);
-  for (const { rel, content } of weekFiles(match[2]!)) writeNew(path.join(ctx.course.root, "exercises", folder, rel), content);
+  if (!match)
+    throw new CheckerError(
+      "E_USAGE",
+      `a week folder is NN-topic (two digits, kebab-case), not "${input}"`,
+      "npm run course -- new-week 13-graphql",
+    );
+  if (ctx.course.weeks.some((w) => w.number === Number(match[1])))
+    throw new CheckerError("E_USAGE", `week ${Number(match[1])} exists already`);
+  for (const { rel, content } of weekFiles(match[2]!))
+    writeNew(path.join(ctx.course.root, "exercises", folder, rel), content);
   mkdirSync(path.join(ctx.course.root, "solutions", folder, "src"), { recursive: true });
-  ctx.out(`new week ${folder}: README.md and week.json written (with no katas yet, the course skips it until the first)`);
+  ctx.out(
+    `new week ${folder}: README.md and week.json written (with no katas yet, the course skips it until the first)`,
+  );
   ctx.out(`next: npm run course -- new week${Number(match[1])} <kata-id>`);
   return 0;
 }

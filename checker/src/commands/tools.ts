@@ -2,9 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import type { Week } from "../course/model";
 import { resolveKata, resolveWeek, weekLabel } from "../course/select";
-import { CheckerError } from "../errors";
 import { resolveServicesFor } from "../runner/run-katas";
 import { serviceEnv } from "../services";
 import type { CommandContext } from "./context";
@@ -23,9 +21,12 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
  */
 export function mutationScore(reportFile: string): { percent: number; summary: string } | undefined {
   if (!existsSync(reportFile)) return undefined;
-  const report = JSON.parse(readFileSync(reportFile, "utf8")) as { files: Record<string, { mutants: { status: string }[] }> };
+  const report = JSON.parse(readFileSync(reportFile, "utf8")) as {
+    files: Record<string, { mutants: { status: string }[] }>;
+  };
   const counts = new Map<string, number>();
-  for (const file of Object.values(report.files)) for (const m of file.mutants) counts.set(m.status, (counts.get(m.status) ?? 0) + 1);
+  for (const file of Object.values(report.files))
+    for (const m of file.mutants) counts.set(m.status, (counts.get(m.status) ?? 0) + 1);
   const n = (status: string) => counts.get(status) ?? 0;
   const detected = n("Killed") + n("Timeout");
   const judged = detected + n("Survived") + n("NoCoverage");
@@ -37,7 +38,10 @@ export function mutationScore(reportFile: string): { percent: number; summary: s
 }
 
 /** `npm run mutate week1 [kata]`: Stryker over the week's (or the kata's) solution files, with the matching tests. */
-export async function mutateCommand(ctx: CommandContext, options: { week: string; kata?: string | undefined }): Promise<number> {
+export async function mutateCommand(
+  ctx: CommandContext,
+  options: { week: string; kata?: string | undefined },
+): Promise<number> {
   const week = resolveWeek(ctx.course, options.week);
   const kata = options.kata === undefined ? undefined : resolveKata(week, options.kata);
   const katas = kata ? [kata] : week.katas;
@@ -61,7 +65,9 @@ export async function mutateCommand(ctx: CommandContext, options: { week: string
           }
         : {}),
     });
-    const score = mutationScore(path.join(ctx.course.root, "reports", "mutation", `${kata ? `${week.id}-${kata.id}` : week.id}.json`));
+    const score = mutationScore(
+      path.join(ctx.course.root, "reports", "mutation", `${kata ? `${week.id}-${kata.id}` : week.id}.json`),
+    );
     if (code === 0 && score) ctx.out(`mutate: ${what} mutation score ${score.percent.toFixed(1)} % (${score.summary})`);
     return code;
   } finally {
@@ -72,8 +78,13 @@ export async function mutateCommand(ctx: CommandContext, options: { week: string
 /** `npm run bench [week]`: the week's vitest benchmarks, against the reference solutions. */
 export async function benchCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
   const weeks = args.length > 0 ? args.map((a) => resolveWeek(ctx.course, a)) : [...ctx.course.weeks];
-  const withBench = weeks.filter((w) => existsSync(path.join(w.dir, "bench")) && readdirSync(path.join(w.dir, "bench")).some((f) => f.endsWith(".bench.ts")));
-  for (const week of weeks) if (!withBench.includes(week)) ctx.out(ctx.style.dim(`${weekLabel(week)} has no benchmarks yet`));
+  const withBench = weeks.filter(
+    (w) =>
+      existsSync(path.join(w.dir, "bench")) &&
+      readdirSync(path.join(w.dir, "bench")).some((f) => f.endsWith(".bench.ts")),
+  );
+  for (const week of weeks)
+    if (!withBench.includes(week)) ctx.out(ctx.style.dim(`${weekLabel(week)} has no benchmarks yet`));
   if (withBench.length === 0) return 0;
   const require = createRequire(path.join(ctx.course.root, "package.json"));
   const vitest = path.join(path.dirname(require.resolve("vitest/package.json")), "vitest.mjs");

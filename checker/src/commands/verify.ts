@@ -43,17 +43,32 @@ export function lockBreaches(ctx: CommandContext, weeks?: readonly Week[]): Brea
   const actual = computeLock(ctx.course);
   const protectedDiff = diffLock(recorded.protected, actual.protected);
   const skeletonDiff = diffLock(recorded.skeletons, actual.skeletons);
-  const relevant = (rel: string) => !weeks || !rel.startsWith("exercises/") || weeks.some((w) => rel.startsWith(`exercises/${w.id}/`));
-  const stale = [...protectedDiff.changed, ...protectedDiff.missing, ...protectedDiff.added, ...skeletonDiff.changed, ...skeletonDiff.missing, ...skeletonDiff.added].filter(relevant);
+  const relevant = (rel: string) =>
+    !weeks || !rel.startsWith("exercises/") || weeks.some((w) => rel.startsWith(`exercises/${w.id}/`));
+  const stale = [
+    ...protectedDiff.changed,
+    ...protectedDiff.missing,
+    ...protectedDiff.added,
+    ...skeletonDiff.changed,
+    ...skeletonDiff.missing,
+    ...skeletonDiff.added,
+  ].filter(relevant);
   if (stale.length === 0) return [];
-  return [{ week: "-", message: `course.lock.json is stale (${stale.slice(0, 5).join(", ")}${stale.length > 5 ? ", …" : ""}): run \`npm run course -- lock\`` }];
+  return [
+    {
+      week: "-",
+      message: `course.lock.json is stale (${stale.slice(0, 5).join(", ")}${stale.length > 5 ? ", …" : ""}): run \`npm run course -- lock\``,
+    },
+  ];
 }
 
 /** Type errors in the selected weeks (and outside any week), as breaches. */
 async function typeBreaches(ctx: CommandContext, weeks: readonly Week[]): Promise<Breach[]> {
   const breaches: Breach[] = [];
   for (const error of (await typecheck(ctx.course.root)).errors) {
-    const week = weeks.find((w) => error.file.startsWith(`exercises/${w.id}/`) || error.file.startsWith(`solutions/${w.id}/`));
+    const week = weeks.find(
+      (w) => error.file.startsWith(`exercises/${w.id}/`) || error.file.startsWith(`solutions/${w.id}/`),
+    );
     // Another week's errors are that week's business; machinery errors concern every week.
     if (!week && /^(exercises|solutions)\//.test(error.file)) continue;
     breaches.push({ week: week?.id ?? "-", message: `type error ${error.file}:${error.line}: ${error.message}` });
@@ -61,7 +76,12 @@ async function typeBreaches(ctx: CommandContext, weeks: readonly Week[]): Promis
   return breaches;
 }
 
-function printVerdict(ctx: CommandContext, rows: readonly VerifyRow[], breaches: readonly Breach[], timing: string): void {
+function printVerdict(
+  ctx: CommandContext,
+  rows: readonly VerifyRow[],
+  breaches: readonly Breach[],
+  timing: string,
+): void {
   ctx.out(
     renderTable(
       ["week", "kata", "tests", "fail on skeleton", "pass on solution", "kept", "ok"],
@@ -84,8 +104,11 @@ function printVerdict(ctx: CommandContext, rows: readonly VerifyRow[], breaches:
 /** `npm run verify [week [kata...]]...`: the course's own gate, as a table; non-zero on any breach. */
 export async function verifyCommand(ctx: CommandContext, words: readonly string[]): Promise<number> {
   const selection = selectForVerify(ctx.course, words);
-  const breaches: Breach[] = selection.weeks.flatMap(staticBreaches).filter((b) => !b.kata || selection.katas.some((k) => k.weekId === b.week && k.id === b.kata));
-  if (selection.whole) for (const broken of ctx.course.broken) breaches.push({ week: broken.folder, message: broken.message });
+  const breaches: Breach[] = selection.weeks
+    .flatMap(staticBreaches)
+    .filter((b) => !b.kata || selection.katas.some((k) => k.weekId === b.week && k.id === b.kata));
+  if (selection.whole)
+    for (const broken of ctx.course.broken) breaches.push({ week: broken.folder, message: broken.message });
   breaches.push(...lockBreaches(ctx, selection.whole ? undefined : selection.weeks));
   ctx.err(ctx.style.dim("verify: type-checking the course…"));
   breaches.push(...(await typeBreaches(ctx, selection.weeks)));
@@ -94,12 +117,25 @@ export async function verifyCommand(ctx: CommandContext, words: readonly string[
   try {
     const files = selection.katas.reduce((n, k) => n + k.tests.length, 0);
     ctx.err(ctx.style.dim(`verify: running ${selection.katas.length} katas against the skeletons…`));
-    const skeleton = await runKatas(ctx.course, selection.katas, { target: "exercises", services, onFileDone: fileProgress(ctx, "verify: skeletons", files) });
+    const skeleton = await runKatas(ctx.course, selection.katas, {
+      target: "exercises",
+      services,
+      onFileDone: fileProgress(ctx, "verify: skeletons", files),
+    });
     ctx.err(ctx.style.dim(`verify: running them against the solutions…`));
-    const solution = await runKatas(ctx.course, selection.katas, { target: "solution", services, onFileDone: fileProgress(ctx, "verify: solutions", files) });
+    const solution = await runKatas(ctx.course, selection.katas, {
+      target: "solution",
+      services,
+      onFileDone: fileProgress(ctx, "verify: solutions", files),
+    });
     const judged = judgeRuns(selection.katas, skeleton, solution);
     breaches.push(...judged.breaches);
-    printVerdict(ctx, judged.rows, breaches, `skeleton run ${(skeleton.durationMs / 1000).toFixed(1)} s · solution run ${(solution.durationMs / 1000).toFixed(1)} s`);
+    printVerdict(
+      ctx,
+      judged.rows,
+      breaches,
+      `skeleton run ${(skeleton.durationMs / 1000).toFixed(1)} s · solution run ${(solution.durationMs / 1000).toFixed(1)} s`,
+    );
     return breaches.length === 0 ? 0 : 1;
   } finally {
     await services.stopAll();

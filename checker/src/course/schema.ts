@@ -4,9 +4,7 @@ import { z } from "zod";
 export const SERVICE_NAMES = ["redis", "postgres", "rabbitmq"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-const kataId = z
-  .string()
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "a kebab-case id such as token-bucket");
+const kataId = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "a kebab-case id such as token-bucket");
 
 const weekRelativeFile = (folder: "src" | "tests" | "bench") =>
   z

@@ -54,7 +54,12 @@ export function resolveWeek(course: Course, input: string): Week {
   const week = tryResolveWeek(course, wanted);
   if (week) return week;
   const brokenMatch = course.broken.find((b) => folderAliases(b.folder).includes(wanted));
-  if (brokenMatch) throw new CheckerError("E_MANIFEST", brokenMatch.message, "git checkout -- exercises/ (restore the course's manifests)");
+  if (brokenMatch)
+    throw new CheckerError(
+      "E_MANIFEST",
+      brokenMatch.message,
+      "git checkout -- exercises/ (restore the course's manifests)",
+    );
   const names = course.weeks.map((w) => `week${w.number} (${w.topic})`);
   const suggestion = closest(wanted, course.weeks.flatMap(weekAliases));
   const match = suggestion ? course.weeks.find((w) => weekAliases(w).includes(suggestion)) : undefined;
@@ -71,7 +76,10 @@ export function resolveKata(week: Week, input: string): Kata {
   const byPosition = /^\d+$/.test(wanted) ? week.katas[Number(wanted) - 1] : undefined;
   const kata = byPosition ?? week.katas.find((k) => k.id === wanted);
   if (kata) return kata;
-  const suggestion = closest(wanted, week.katas.map((k) => k.id));
+  const suggestion = closest(
+    wanted,
+    week.katas.map((k) => k.id),
+  );
   throw new CheckerError(
     "E_UNKNOWN_KATA",
     `week${week.number} has no kata "${input}"${suggestion ? `; did you mean ${suggestion}?` : ""} Katas: ${week.katas.map((k) => k.id).join(", ")}`,

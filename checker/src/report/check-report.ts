@@ -22,7 +22,10 @@ function pad(text: string, width: number): string {
 }
 
 function indent(text: string, prefix = "    "): string {
-  return text.split("\n").map((line) => prefix + line).join("\n");
+  return text
+    .split("\n")
+    .map((line) => prefix + line)
+    .join("\n");
 }
 
 function kataLine(verdict: KataVerdict, width: number, input: CheckReportInput): string {
@@ -34,7 +37,10 @@ function kataLine(verdict: KataVerdict, width: number, input: CheckReportInput):
   const passed = verdict.status === "passed";
   const counts = `${verdict.passed}/${verdict.total} tests`;
   const first = passed ? [] : verdict.kata.buildsOn.filter((id) => !input.passing.has(id));
-  const before = first.length > 0 ? style.warn(`   (builds on ${first.join(" and ")}: do ${first.length > 1 ? "them" : "it"} first)`) : "";
+  const before =
+    first.length > 0
+      ? style.warn(`   (builds on ${first.join(" and ")}: do ${first.length > 1 ? "them" : "it"} first)`)
+      : "";
   return `  ${passed ? style.ok("✔") : style.bad("✘")} ${pad(verdict.kata.id, width)}${passed ? style.ok(counts) : style.bad(counts)}${before}`;
 }
 
@@ -52,12 +58,19 @@ export function renderCheckReport(input: CheckReportInput): string {
       else hidden++;
     }
   }
-  if (hidden > 0) lines.push(style.dim(`      … ${hidden} more failing (npm run check week${week.number} <kata> --all shows them with their messages)`));
+  if (hidden > 0)
+    lines.push(
+      style.dim(
+        `      … ${hidden} more failing (npm run check week${week.number} <kata> --all shows them with their messages)`,
+      ),
+    );
 
   const reasons = [...new Set(verdicts.filter((v) => v.status === "not-run" && v.reason).map((v) => v.reason!))];
   for (const reason of reasons) lines.push("", style.warn(indent(reason, "  ")));
 
-  const failing = verdicts.flatMap((v) => v.tests.filter((t) => t.status === "failed").map((t) => ({ kata: v.kata.id, test: t })));
+  const failing = verdicts.flatMap((v) =>
+    v.tests.filter((t) => t.status === "failed").map((t) => ({ kata: v.kata.id, test: t })),
+  );
   for (const { kata, test } of input.all ? failing : failing.slice(0, 1)) {
     lines.push("", style.bad(`✘ ${kata} › ${test.name}`));
     if (test.message) lines.push(indent(test.message));

@@ -11,7 +11,9 @@ const START = (name: string) => `<!-- generated: ${name} (npm run course -- docs
 const END = "<!-- /generated -->";
 
 function weeksTable(course: Course): string {
-  const rows = course.weeks.map((w) => `| ${w.number} | [${w.title}](exercises/${w.id}/README.md) | ${w.katas.map((k) => k.id).join(", ")} |`);
+  const rows = course.weeks.map(
+    (w) => `| ${w.number} | [${w.title}](exercises/${w.id}/README.md) | ${w.katas.map((k) => k.id).join(", ")} |`,
+  );
   return ["| week | topic | katas |", "|---|---|---|", ...rows].join("\n");
 }
 
@@ -51,4 +53,3 @@ export function applyRegions(text: string, regions: Readonly<Record<string, stri
 export function regionMarkers(name: string): string {
   return `${START(name)}\n${END}`;
 }
-

@@ -73,15 +73,31 @@ function sameTest(fullName: string, reported: string): boolean {
 const FORGED =
   "the test runtime was tampered with: a test the checker adds to every file, one that must fail, passed here (code that rewrites assertions or test results scores 0)";
 
-function judgeFile(file: string, owner: Owner, module: ModuleOutcome | undefined, guards: GuardRecord[], unhandled: UnhandledOutcome[], input: JudgeInput): TestResult[] {
+function judgeFile(
+  file: string,
+  owner: Owner,
+  module: ModuleOutcome | undefined,
+  guards: GuardRecord[],
+  unhandled: UnhandledOutcome[],
+  input: JudgeInput,
+): TestResult[] {
   const rel = path.relative(input.root, file);
   const base = { week: owner.week, kata: owner.kata, file: rel };
   const tests: TestResult[] = [];
   const names = new Set(module?.tests.map((t) => t.name) ?? []);
-  const fileProblem = [...guards.filter((g) => g.test === null || !names.has(g.test)).map(describeGuardRecord), ...(module?.errors ?? [])];
+  const fileProblem = [
+    ...guards.filter((g) => g.test === null || !names.has(g.test)).map(describeGuardRecord),
+    ...(module?.errors ?? []),
+  ];
 
   if (!module || module.tests.length === 0) {
-    const cause = fileProblem[0] ?? unhandled[0]?.message ?? input.cutShort ?? (module ? "the test file ran no tests (it failed to load, or its process crashed)" : "the test file never reported: its process crashed or was stopped");
+    const cause =
+      fileProblem[0] ??
+      unhandled[0]?.message ??
+      input.cutShort ??
+      (module
+        ? "the test file ran no tests (it failed to load, or its process crashed)"
+        : "the test file never reported: its process crashed or was stopped");
     return [{ ...base, name: `${rel} (whole file)`, status: "failed", message: trimMessage(cause), durationMs: 0 }];
   }
 
@@ -106,15 +122,29 @@ function judgeFile(file: string, owner: Owner, module: ModuleOutcome | undefined
         message = "failed without an error message";
       }
     }
-    tests.push({ ...base, name: test.name, status, ...(message ? { message: trimMessage(message) } : {}), durationMs: Math.round(test.durationMs) });
+    tests.push({
+      ...base,
+      name: test.name,
+      status,
+      ...(message ? { message: trimMessage(message) } : {}),
+      durationMs: Math.round(test.durationMs),
+    });
   }
 
   // A file-level problem (an afterAll hook, an exit after the last test, an unhandled error
   // no test owns) fails the file even when every test in it passed.
-  const orphanUnhandled = unhandled.filter((u) => u.test === undefined || !module.tests.some((t) => sameTest(t.name, u.test!)));
+  const orphanUnhandled = unhandled.filter(
+    (u) => u.test === undefined || !module.tests.some((t) => sameTest(t.name, u.test!)),
+  );
   const fileFailure = fileProblem[0] ?? orphanUnhandled[0]?.message;
   if (fileFailure && module.tests.every((t) => t.state === "passed")) {
-    tests.push({ ...base, name: `${rel} (whole file)`, status: "failed", message: trimMessage(fileFailure), durationMs: 0 });
+    tests.push({
+      ...base,
+      name: `${rel} (whole file)`,
+      status: "failed",
+      message: trimMessage(fileFailure),
+      durationMs: 0,
+    });
   }
   return tests;
 }
@@ -144,7 +174,10 @@ export function judge(input: JudgeInput): RunResult {
   // as an error with no file; the files it left unfinished already fail with the cause, so
   // it is only a note when no file explains it.
   const notes: string[] = [];
-  const unfinished = input.modules.some((m) => m.tests.some((t) => t.state === "pending" || t.state === "queued") || m.tests.length === 0) || input.modules.length < input.owners.size;
+  const unfinished =
+    input.modules.some(
+      (m) => m.tests.some((t) => t.state === "pending" || t.state === "queued") || m.tests.length === 0,
+    ) || input.modules.length < input.owners.size;
   for (const error of unhandled.get("") ?? []) {
     if (unfinished && FORK_DIED.test(error.message)) continue;
     notes.push(trimMessage(`an error outside any test file: ${error.message}`, 300, 4));
@@ -152,7 +185,9 @@ export function judge(input: JudgeInput): RunResult {
   return {
     tests,
     notes,
-    refusals: input.guards.filter((g) => g.kind === "refused-import").map((g) => ({ file: g.file ?? "", message: g.message ?? "" })),
+    refusals: input.guards
+      .filter((g) => g.kind === "refused-import")
+      .map((g) => ({ file: g.file ?? "", message: g.message ?? "" })),
     tampered: input.guards.filter((g) => g.kind === "tampered-file").map((g) => g.file ?? ""),
   };
 }

@@ -49,7 +49,8 @@ export async function runKatas(course: Course, katas: readonly Kata[], options: 
       else runnable.push(kata);
     }
     const owners = new Map<string, Owner>();
-    for (const kata of runnable) for (const file of testFiles(course, kata)) owners.set(file, { week: kata.weekId, kata: kata.id });
+    for (const kata of runnable)
+      for (const file of testFiles(course, kata)) owners.set(file, { week: kata.weekId, kata: kata.id });
 
     let notes: string[] = [];
     let tampered: string[] = [];
@@ -68,7 +69,8 @@ export async function runKatas(course: Course, katas: readonly Kata[], options: 
       });
       notes = [...result.notes];
       tampered = [...result.tampered];
-      for (const kata of runnable) verdicts.set(kata, withRefusals(kata, verdictFor(kata, result.tests), result.refusals, katas));
+      for (const kata of runnable)
+        verdicts.set(kata, withRefusals(kata, verdictFor(kata, result.tests), result.refusals, katas));
     }
     return {
       verdicts: katas.map((k) => verdicts.get(k)!),
@@ -100,7 +102,12 @@ export function resolveServicesFor(katas: readonly Kata[], log?: (line: string) 
  * made it, even when the learner's code caught the error: trying is enough. A shared file of
  * the week that no kata lists fails every kata of that week in the run.
  */
-function withRefusals(kata: Kata, verdict: KataVerdict, refusals: readonly { file: string; message: string }[], all: readonly Kata[]): KataVerdict {
+function withRefusals(
+  kata: Kata,
+  verdict: KataVerdict,
+  refusals: readonly { file: string; message: string }[],
+  all: readonly Kata[],
+): KataVerdict {
   const ofWeek = refusals.filter((r) => r.file.startsWith(`exercises/${kata.weekId}/`));
   const mine = ofWeek.filter((r) => {
     const inWeek = r.file.slice(`exercises/${kata.weekId}/`.length);
@@ -108,7 +115,15 @@ function withRefusals(kata: Kata, verdict: KataVerdict, refusals: readonly { fil
     return kata.files.includes(inWeek) || !listedBySome;
   });
   if (mine.length === 0) return verdict;
-  const refused: TestResult = { week: kata.weekId, kata: kata.id, file: mine[0]!.file, name: `imports of ${mine[0]!.file}`, status: "failed", message: mine[0]!.message, durationMs: 0 };
+  const refused: TestResult = {
+    week: kata.weekId,
+    kata: kata.id,
+    file: mine[0]!.file,
+    name: `imports of ${mine[0]!.file}`,
+    status: "failed",
+    message: mine[0]!.message,
+    durationMs: 0,
+  };
   return { ...verdict, status: "failed", total: verdict.total + 1, tests: [...verdict.tests, refused] };
 }
 
@@ -116,7 +131,15 @@ function withRefusals(kata: Kata, verdict: KataVerdict, refusals: readonly { fil
 function missingTests(course: Course, kata: Kata, missing: string[]): KataVerdict {
   const tests: TestResult[] = missing.map((file) => {
     const rel = path.relative(course.root, file);
-    return { week: kata.weekId, kata: kata.id, file: rel, name: `${rel} (whole file)`, status: "failed", message: `the test file ${rel} is missing; restore it with \`git checkout -- ${rel}\``, durationMs: 0 };
+    return {
+      week: kata.weekId,
+      kata: kata.id,
+      file: rel,
+      name: `${rel} (whole file)`,
+      status: "failed",
+      message: `the test file ${rel} is missing; restore it with \`git checkout -- ${rel}\``,
+      durationMs: 0,
+    };
   });
   return verdictFor(kata, tests);
 }

@@ -60,7 +60,11 @@ function toOutcome(module: TestModule): ModuleOutcome {
 function toUnhandled(error: SerializedError): UnhandledOutcome {
   const e = error as SerializedError & { VITEST_TEST_PATH?: string; VITEST_TEST_NAME?: string; type?: string };
   const kind = e.type ? `${e.type}: ` : "";
-  return { message: `${kind}${e.message ?? e.name ?? "unknown error"}`, file: e.VITEST_TEST_PATH, test: e.VITEST_TEST_NAME };
+  return {
+    message: `${kind}${e.message ?? e.name ?? "unknown error"}`,
+    file: e.VITEST_TEST_PATH,
+    test: e.VITEST_TEST_NAME,
+  };
 }
 
 class Collector implements Reporter {
@@ -106,7 +110,12 @@ function prepareRun(options: RunOptions): RunSetup {
   const reportDir = mkdtempSync(path.join(os.tmpdir(), "kata-run-"));
   // Unguessable, so learner code cannot tell the must-fail tests apart by a name it knows.
   const canary = `${randomBytes(6).toString("hex")}`;
-  const env: Record<string, string> = { ...options.env, KATA_TARGET: options.target, KATA_REPORT_DIR: reportDir, KATA_CANARY: canary };
+  const env: Record<string, string> = {
+    ...options.env,
+    KATA_TARGET: options.target,
+    KATA_REPORT_DIR: reportDir,
+    KATA_CANARY: canary,
+  };
   let sandbox: Sandbox | undefined;
   if (options.grading) {
     env.KATA_LOCKED_LOADS = "1";
@@ -175,7 +184,11 @@ export async function runTests(options: RunOptions): Promise<RunResult> {
     // otherwise rewrite the results after the grader is gone.
     if (setup.sandbox) await endSandboxProcesses(setup.sandbox);
     if (collector.modules.size === 0 && !options.signal?.aborted) {
-      throw new CheckerError("E_NO_TESTS", `vitest ran none of the ${files.length} selected test files (is vitest.config.ts the course's own?)`, "git checkout -- vitest.config.ts");
+      throw new CheckerError(
+        "E_NO_TESTS",
+        `vitest ran none of the ${files.length} selected test files (is vitest.config.ts the course's own?)`,
+        "git checkout -- vitest.config.ts",
+      );
     }
     const guards = readGuardRecords(setup.reportDir);
     return judge({

@@ -71,7 +71,10 @@ const WATCHER = [
 export function watchForParentDeath(pid: number, dir?: string): void {
   if (process.platform === "win32") return;
   try {
-    const watcher = spawn("/bin/sh", ["-c", WATCHER, "kata-reaper", String(process.pid), String(pid), dir ?? ""], { detached: true, stdio: "ignore" });
+    const watcher = spawn("/bin/sh", ["-c", WATCHER, "kata-reaper", String(process.pid), String(pid), dir ?? ""], {
+      detached: true,
+      stdio: "ignore",
+    });
     watcher.on("error", () => {});
     watcher.unref();
   } catch {
@@ -80,9 +83,17 @@ export function watchForParentDeath(pid: number, dir?: string): void {
 }
 
 /** Spawns a long-running server process, keeping the tail of its output and tracking it for cleanup. */
-export function spawnManaged(binary: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; cleanupDir?: string } = {}): ManagedChild {
+export function spawnManaged(
+  binary: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; cleanupDir?: string } = {},
+): ManagedChild {
   installExitHook();
-  const child = spawn(binary, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(binary, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   liveChildren.add(child);
   if (child.pid !== undefined) watchForParentDeath(child.pid, options.cleanupDir);
   // The checker must never hang at exit because a server it started is still running (a

@@ -23,7 +23,10 @@ export interface TypecheckResult {
 export function typecheck(root: string, files?: readonly string[], signal?: AbortSignal): Promise<TypecheckResult> {
   const script = path.join(root, "checker", "bin", "typecheck.mjs");
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, root, ...(files ?? [])], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [script, root, ...(files ?? [])], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     // Aborted (the time limit), it ends with what it found so far.
     signal?.addEventListener("abort", () => child.kill("SIGKILL"), { once: true });
     let out = "";
@@ -42,7 +45,12 @@ export function typecheck(root: string, files?: readonly string[], signal?: Abor
           // Not a diagnostic line.
         }
       }
-      if (code !== 0 && !signal?.aborted) result.errors.push({ file: "checker/bin/typecheck.mjs", line: 0, message: (err || "the type-checker crashed").trim().slice(0, 500) });
+      if (code !== 0 && !signal?.aborted)
+        result.errors.push({
+          file: "checker/bin/typecheck.mjs",
+          line: 0,
+          message: (err || "the type-checker crashed").trim().slice(0, 500),
+        });
       resolve(result);
     });
   });

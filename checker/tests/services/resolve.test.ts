@@ -19,13 +19,19 @@ const debianPostgres = async (name: string, preferDirs: readonly string[] = []) 
 describe("rung 1: REDIS_URL / DATABASE_URL", () => {
   it("uses REDIS_URL when it answers, and looks nowhere else", async () => {
     const machine = fakeMachine({ probeRedis: async () => OK });
-    const result = await resolveServices(REDIS_ONLY, { env: { REDIS_URL: "redis://cache.internal:6380" }, deps: machine.deps });
+    const result = await resolveServices(REDIS_ONLY, {
+      env: { REDIS_URL: "redis://cache.internal:6380" },
+      deps: machine.deps,
+    });
 
     expect(result.unavailable).toEqual([]);
-    expect(result.resolved).toMatchObject([{ name: "redis", source: "env", url: "redis://cache.internal:6380", concurrentSessions: true }]);
-    expect(machine.called("probeRedis").map((c) => c.arg), "the default port is not probed when the variable is set").toEqual([
-      "redis://cache.internal:6380",
+    expect(result.resolved).toMatchObject([
+      { name: "redis", source: "env", url: "redis://cache.internal:6380", concurrentSessions: true },
     ]);
+    expect(
+      machine.called("probeRedis").map((c) => c.arg),
+      "the default port is not probed when the variable is set",
+    ).toEqual(["redis://cache.internal:6380"]);
     expect(result.resolved[0]?.describe).toContain("REDIS_URL");
   });
 
@@ -44,7 +50,10 @@ describe("rung 1: REDIS_URL / DATABASE_URL", () => {
       probeRedis: async (url) => (url.includes("6379") ? OK : REFUSED),
       findBinary: async () => "/usr/bin/redis-server",
     });
-    const result = await resolveServices(REDIS_ONLY, { env: { REDIS_URL: "redis://127.0.0.1:7777" }, deps: machine.deps });
+    const result = await resolveServices(REDIS_ONLY, {
+      env: { REDIS_URL: "redis://127.0.0.1:7777" },
+      deps: machine.deps,
+    });
 
     expect(result.resolved, "a local Redis exists, but the learner asked for another one").toEqual([]);
     expect(result.unavailable).toHaveLength(1);
@@ -57,7 +66,9 @@ describe("rung 1: REDIS_URL / DATABASE_URL", () => {
   });
 
   it("reports an unreachable DATABASE_URL as an error naming the variable, with the password masked", async () => {
-    const machine = fakeMachine({ probePostgres: async () => ({ ok: false, kind: "timeout", reason: "no answer within 3000 ms" }) });
+    const machine = fakeMachine({
+      probePostgres: async () => ({ ok: false, kind: "timeout", reason: "no answer within 3000 ms" }),
+    });
     const result = await resolveServices(POSTGRES_SINGLE, {
       env: { DATABASE_URL: "postgres://app:s3cret@db.internal/x" },
       deps: machine.deps,
@@ -83,7 +94,9 @@ describe("rung 2: a server on the default loopback port", () => {
     const lines: string[] = [];
     const result = await resolveServices(REDIS_ONLY, { env: {}, deps: machine.deps, log: (line) => lines.push(line) });
 
-    expect(result.resolved).toMatchObject([{ source: "local", url: "redis://127.0.0.1:6379", describe: "redis: 127.0.0.1:6379 (local)" }]);
+    expect(result.resolved).toMatchObject([
+      { source: "local", url: "redis://127.0.0.1:6379", describe: "redis: 127.0.0.1:6379 (local)" },
+    ]);
     expect(lines).toEqual(["redis: 127.0.0.1:6379 (local)"]);
     expect(machine.called("findBinary"), "no binary lookup once a server answers").toEqual([]);
   });
@@ -94,7 +107,8 @@ describe("rung 2: a server on the default loopback port", () => {
       whoami: () => "ada",
       probePostgres: async (url): Promise<ProbeResult> => {
         tried.push(url);
-        if (url.includes("//postgres@")) return { ok: false, kind: "no-role", reason: 'role "postgres" does not exist' };
+        if (url.includes("//postgres@"))
+          return { ok: false, kind: "no-role", reason: 'role "postgres" does not exist' };
         if (url.endsWith("/test")) return { ok: false, kind: "no-database", reason: 'database "test" does not exist' };
         return OK;
       },
@@ -118,7 +132,11 @@ describe("rung 2: a server on the default loopback port", () => {
 
   it("moves on when the local server wants a password, and says so in the message", async () => {
     const machine = fakeMachine({
-      probePostgres: async () => ({ ok: false, kind: "auth", reason: "it wants a password or rejects this user (password authentication failed)" }),
+      probePostgres: async () => ({
+        ok: false,
+        kind: "auth",
+        reason: "it wants a password or rejects this user (password authentication failed)",
+      }),
     });
     const result = await resolveServices(POSTGRES_ONLY, { env: {}, deps: machine.deps });
     const message = result.unavailable[0]?.message ?? "";
@@ -153,11 +171,17 @@ describe("rung 3: an installed server started privately", () => {
     const result = await resolveServices(POSTGRES_ONLY, { env: {}, deps: machine.deps });
 
     expect(machine.called("startPrivatePostgres").map((c) => c.arg)).toEqual([JSON.stringify(PG_TOOLS)]);
-    expect(result.resolved).toMatchObject([{ source: "private", url: "postgres://postgres@127.0.0.1:45678/postgres", concurrentSessions: true }]);
+    expect(result.resolved).toMatchObject([
+      { source: "private", url: "postgres://postgres@127.0.0.1:45678/postgres", concurrentSessions: true },
+    ]);
   });
 
   it("skips the private Postgres as root, with the reason in the message, and moves on", async () => {
-    const machine = fakeMachine({ findBinary: debianPostgres, postgresBinDirs: async () => ["/usr/lib/postgresql/16/bin"], isRoot: () => true });
+    const machine = fakeMachine({
+      findBinary: debianPostgres,
+      postgresBinDirs: async () => ["/usr/lib/postgresql/16/bin"],
+      isRoot: () => true,
+    });
     const result = await resolveServices(POSTGRES_ONLY, { env: {}, deps: machine.deps });
 
     expect(machine.called("startPrivatePostgres")).toEqual([]);
@@ -205,8 +229,13 @@ describe("rung 4: a container through testcontainers", () => {
       ["redis", "container", redis.url],
       ["postgres", "container", postgres.url],
     ]);
-    expect(result.resolved[0]?.describe).toBe("redis: container redis:7-alpine on localhost:32768 (started for this run)");
-    expect(lines.some((line) => line.includes("pulls the image")), "a slow start is announced before it happens").toBe(true);
+    expect(result.resolved[0]?.describe).toBe(
+      "redis: container redis:7-alpine on localhost:32768 (started for this run)",
+    );
+    expect(
+      lines.some((line) => line.includes("pulls the image")),
+      "a slow start is announced before it happens",
+    ).toBe(true);
     await result.stopAll();
     expect([redis.stops, postgres.stops]).toEqual([1, 1]);
   });
@@ -215,7 +244,9 @@ describe("rung 4: a container through testcontainers", () => {
     const machine = fakeMachine({ containerRuntime: async () => NO_RUNTIME });
     const result = await resolveServices(REDIS_ONLY, { env: {}, deps: machine.deps });
     expect(machine.called("startContainer")).toEqual([]);
-    expect(result.unavailable[0]?.message).toContain("no container runtime answers (Could not find a working container runtime strategy)");
+    expect(result.unavailable[0]?.message).toContain(
+      "no container runtime answers (Could not find a working container runtime strategy)",
+    );
   });
 
   it("stops a container that reported ready but does not answer, and reports it", async () => {
@@ -312,7 +343,10 @@ describe("what the run gets", () => {
   });
 
   it("hands the test processes KATA_REDIS_URL and KATA_DATABASE_URL for the services it has", async () => {
-    const both = await resolveServices(BOTH, { env: {}, deps: fakeMachine({ probeRedis: async () => OK, probePostgres: async () => OK }).deps });
+    const both = await resolveServices(BOTH, {
+      env: {},
+      deps: fakeMachine({ probeRedis: async () => OK, probePostgres: async () => OK }).deps,
+    });
     expect(serviceEnv(both)).toEqual({
       KATA_REDIS_URL: "redis://127.0.0.1:6379",
       KATA_DATABASE_URL: "postgres://postgres@127.0.0.1:5432/test",
@@ -352,7 +386,10 @@ describe("RabbitMQ: AMQP_URL, the default port, a container, then a message", ()
 
   it("reports an unreachable AMQP_URL naming the variable, without trying the default port", async () => {
     const machine = fakeMachine({ probeRabbitMQ: async (url) => (url.includes("5672") ? OK : REFUSED) });
-    const result = await resolveServices(RABBIT_ONLY, { env: { AMQP_URL: "amqp://127.0.0.1:7777" }, deps: machine.deps });
+    const result = await resolveServices(RABBIT_ONLY, {
+      env: { AMQP_URL: "amqp://127.0.0.1:7777" },
+      deps: machine.deps,
+    });
     expect(result.resolved).toEqual([]);
     expect(result.unavailable[0]?.message).toContain("AMQP_URL");
     expect(machine.called("probeRabbitMQ")).toHaveLength(1);
@@ -361,7 +398,9 @@ describe("RabbitMQ: AMQP_URL, the default port, a container, then a message", ()
   it("uses a broker on 127.0.0.1:5672 with guest/guest", async () => {
     const machine = fakeMachine({ probeRabbitMQ: async () => OK });
     const result = await resolveServices(RABBIT_ONLY, { env: {}, deps: machine.deps });
-    expect(result.resolved).toMatchObject([{ name: "rabbitmq", source: "local", url: "amqp://guest:guest@127.0.0.1:5672" }]);
+    expect(result.resolved).toMatchObject([
+      { name: "rabbitmq", source: "local", url: "amqp://guest:guest@127.0.0.1:5672" },
+    ]);
     expect(result.resolved[0]?.describe).toContain("127.0.0.1:5672");
   });
 
