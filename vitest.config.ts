@@ -1,34 +1,63 @@
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { integrityPlugin } from "./checker/vitest/integrity-plugin.ts";
+import { kataPool } from "./checker/vitest/kata-pool.ts";
+import { numberSetting, poolSettings, setting } from "./checker/vitest/settings.ts";
 import { currentTarget } from "./checker/vitest/target.ts";
 import { solutionTargetPlugin } from "./checker/vitest/target-plugin.ts";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 const target = currentTarget();
 // Mutation testing runs one week's suite alone (Stryker reads this config as it is).
-const weekFilter = process.env.KATA_WEEK_FILTER;
+const weekFilter = setting("KATA_WEEK_FILTER");
+// ...or one kata's test files (mutation testing of one kata).
+const testFiles = setting("KATA_TEST_FILES")?.split(",").filter(Boolean);
 
 // Learner code runs in forks so that a crash, a blocked loop or a runaway heap takes down
-// one test file, never the runner. The heap cap keeps an unbounded allocation a failed kata.
-// Under Stryker (which runs vitest in worker threads and kills runaway mutants itself) the
-// fork-only flags and guards stay off.
-const mutating = process.env.KATA_MUTATE === "1";
-const courseExecArgv = mutating ? [] : [`--max-old-space-size=${process.env.KATA_HEAP_MB ?? "768"}`];
+// one test file, never the runner; the pool bounds each fork's time, memory and output from
+// outside it. Under Stryker (which runs vitest in worker threads and kills runaway mutants
+// itself) the pool, the guards and the integrity checks stay off.
+const mutating = setting("KATA_MUTATE") === "1";
+
+/** Grading hashes every protected file as it loads; elsewhere a learner may experiment with the tests. */
+function lockedFiles(): Record<string, string> | undefined {
+  if (setting("KATA_LOCKED_LOADS") !== "1") return undefined;
+  const lock = JSON.parse(readFileSync(new URL("./course.lock.json", import.meta.url), "utf8")) as {
+    protected: Record<string, string>;
+  };
+  return lock.protected;
+}
 
 const course = {
-  plugins: target === "solution" ? [solutionTargetPlugin(root)] : [],
+  plugins: [
+    ...(target === "solution" ? [solutionTargetPlugin(root)] : []),
+    ...(mutating
+      ? []
+      : integrityPlugin({
+          root,
+          locked: lockedFiles(),
+          canary: setting("KATA_CANARY"),
+          reportDir: setting("KATA_REPORT_DIR"),
+        })),
+  ],
   test: {
     name: "course",
     root,
-    include: [weekFilter ? `exercises/${weekFilter}/tests/**/*.test.ts` : "exercises/*/tests/**/*.test.ts"],
+    include: testFiles ?? [
+      weekFilter ? `exercises/${weekFilter}/tests/**/*.test.ts` : "exercises/*/tests/**/*.test.ts",
+    ],
     benchmark: { include: ["exercises/*/bench/**/*.bench.ts"] },
-    pool: "forks" as const,
-    execArgv: courseExecArgv,
+    pool: mutating ? ("forks" as const) : kataPool(poolSettings()),
+    execArgv: mutating ? [] : [`--max-old-space-size=${numberSetting("KATA_HEAP_MB")}`],
     testTimeout: 15_000,
     hookTimeout: 20_000,
-    setupFiles: mutating ? [] : [
+    setupFiles: mutating
+      ? []
+      : [
+          // First, before any learner module: pin what the verdict depends on.
+          "checker/vitest/setup-runtime-lock.ts",
           "checker/vitest/setup-watchdog.ts",
-          "checker/vitest/setup-output-cap.ts",
           // After-hooks run in reverse order of registration: the test file's own first, then
           // the exit guard (which drains late timers), then the leak guard, last.
           "checker/vitest/setup-leak-guard.ts",
@@ -46,8 +75,10 @@ const checker = {
     // Hostile submissions and fixture courses are run by the tests, not as tests.
     exclude: ["checker/tests/hostile/**", "checker/tests/fixtures/**", "**/node_modules/**"],
     pool: "forks" as const,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Many of these tests run whole checker commands against temp courses: the bound is
+    // against a hang, with room for a loaded machine.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
   },
 };
 
@@ -56,7 +87,7 @@ export default defineConfig({
     teardownTimeout: 5_000,
     // Vitest defaults to cores - 1, a single fork on a 2-core machine; most kata tests wait on
     // Redis, Postgres or sockets, so two files at a time use the machine better.
-    maxWorkers: Number(process.env.KATA_MAX_WORKERS ?? 2),
+    maxWorkers: numberSetting("KATA_MAX_WORKERS"),
     projects: weekFilter ? [course] : [course, checker],
   },
 });

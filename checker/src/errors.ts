@@ -11,7 +11,9 @@ export type CheckerErrorCode =
   | "E_NO_COURSE"
   | "E_NO_TESTS"
   | "E_SPOILER"
-  | "E_RESET";
+  | "E_RESET"
+  | "E_SANDBOX"
+  | "E_NO_REFERENCE";
 
 export class CheckerError extends Error {
   constructor(

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { setting } from "../vitest/settings";
 import { CheckerError } from "./errors";
 
 const PACKAGE_NAME = "backend-engineering-katas";
@@ -17,7 +18,8 @@ function isCourseRoot(dir: string): boolean {
 
 /** The course repository that contains `start` (the checker's own files, wherever they were built to). */
 export function findCourseRoot(start: string = path.dirname(fileURLToPath(import.meta.url))): string {
-  if (process.env.KATA_COURSE_ROOT && isCourseRoot(process.env.KATA_COURSE_ROOT)) return process.env.KATA_COURSE_ROOT;
+  const given = setting("KATA_COURSE_ROOT");
+  if (given && isCourseRoot(given)) return given;
   let dir = path.resolve(start);
   for (;;) {
     if (isCourseRoot(dir)) return dir;
@@ -25,5 +27,9 @@ export function findCourseRoot(start: string = path.dirname(fileURLToPath(import
     if (parent === dir) break;
     dir = parent;
   }
-  throw new CheckerError("E_NO_COURSE", `no course repository (package.json named ${PACKAGE_NAME}) above ${start}`, "cd into the course folder");
+  throw new CheckerError(
+    "E_NO_COURSE",
+    `no course repository (package.json named ${PACKAGE_NAME}) above ${start}`,
+    "cd into the course folder",
+  );
 }

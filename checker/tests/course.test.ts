@@ -32,11 +32,19 @@ describe("week manifests", () => {
     const week = parseWeek("/course", "week05-rate-limiting", manifest([kata("token-bucket")]));
     expect(week.number).toBe(5);
     expect(week.topic).toBe("rate-limiting");
-    expect(week.katas[0]).toMatchObject({ id: "token-bucket", services: [], points: 1, keptPassing: [], key: "week05-rate-limiting/token-bucket" });
+    expect(week.katas[0]).toMatchObject({
+      id: "token-bucket",
+      services: [],
+      points: 1,
+      keptPassing: [],
+      key: "week05-rate-limiting/token-bucket",
+    });
   });
 
   it("names the file, the field and the expectation when a kata has one hint", () => {
-    const error = errorOf(() => parseWeek("/c", "week05-rate-limiting", manifest([kata("token-bucket", { hints: ["only one"] })])));
+    const error = errorOf(() =>
+      parseWeek("/c", "week05-rate-limiting", manifest([kata("token-bucket", { hints: ["only one"] })])),
+    );
     expect(error.code).toBe("E_MANIFEST");
     expect(error.message).toContain("exercises/week05-rate-limiting/week.json");
     expect(error.message).toContain("katas[0].hints");
@@ -44,13 +52,17 @@ describe("week manifests", () => {
   });
 
   it("rejects unknown fields, so a typo is not silently ignored", () => {
-    const error = errorOf(() => parseWeek("/c", "week05-rate-limiting", manifest([kata("token-bucket", { service: ["redis"] })])));
+    const error = errorOf(() =>
+      parseWeek("/c", "week05-rate-limiting", manifest([kata("token-bucket", { service: ["redis"] })])),
+    );
     expect(error.message).toContain("katas[0]");
     expect(error.message).toMatch(/service/);
   });
 
   it("rejects an unknown service name", () => {
-    const error = errorOf(() => parseWeek("/c", "week05-rate-limiting", manifest([kata("a", { services: ["mongo"] })])));
+    const error = errorOf(() =>
+      parseWeek("/c", "week05-rate-limiting", manifest([kata("a", { services: ["mongo"] })])),
+    );
     expect(error.message).toContain("katas[0].services[0]");
   });
 
@@ -60,7 +72,9 @@ describe("week manifests", () => {
   });
 
   it("rejects duplicate kata ids and a test file claimed twice", () => {
-    expect(errorOf(() => parseWeek("/c", "week05-x", manifest([kata("a"), kata("a")]))).message).toMatch(/"a" is used twice/);
+    expect(errorOf(() => parseWeek("/c", "week05-x", manifest([kata("a"), kata("a")]))).message).toMatch(
+      /"a" is used twice/,
+    );
     const shared = manifest([kata("a"), kata("b", { tests: ["tests/a.test.ts"] })]);
     expect(errorOf(() => parseWeek("/c", "week05-x", shared)).message).toMatch(/already belongs to kata a/);
   });
@@ -78,11 +92,18 @@ describe("week manifests", () => {
 describe("naming weeks and katas", () => {
   const week5 = parseWeek("/c", "week05-rate-limiting", manifest([kata("token-bucket"), kata("sliding-window")]));
   const week1 = parseWeek("/c", "week01-layered-architecture", manifest([kata("order-service")]));
-  const course: Course = { root: "/c", weeks: [week1, week5], broken: [{ folder: "week07-databases", message: "week07: broken manifest" }] };
+  const course: Course = {
+    root: "/c",
+    weeks: [week1, week5],
+    broken: [{ folder: "week07-databases", message: "week07: broken manifest" }],
+  };
 
-  it.each(["5", "05", "week5", "week05", "week05-rate-limiting", "rate-limiting", "WEEK5"])("finds week 5 as %s", (input) => {
-    expect(resolveWeek(course, input).id).toBe("week05-rate-limiting");
-  });
+  it.each(["5", "05", "week5", "week05", "week05-rate-limiting", "rate-limiting", "WEEK5"])(
+    "finds week 5 as %s",
+    (input) => {
+      expect(resolveWeek(course, input).id).toBe("week05-rate-limiting");
+    },
+  );
 
   it("names the valid weeks and the closest match for an unknown week", () => {
     const error = errorOf(() => resolveWeek(course, "rate-limitting"));

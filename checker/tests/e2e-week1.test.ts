@@ -28,7 +28,9 @@ beforeAll(() => {
 afterAll(() => course?.remove());
 
 const kataFiles = () => {
-  const manifest = JSON.parse(readFileSync(path.join(course.root, "exercises", WEEK, "week.json"), "utf8")) as { katas: { id: string; files: string[] }[] };
+  const manifest = JSON.parse(readFileSync(path.join(course.root, "exercises", WEEK, "week.json"), "utf8")) as {
+    katas: { id: string; files: string[] }[];
+  };
   return manifest.katas;
 };
 
@@ -39,7 +41,9 @@ describe("a learner's first run", { timeout: 240_000 }, () => {
     for (const kata of kataFiles()) expect(run.stdout).toContain(kata.id);
     expect(run.stdout).toMatch(/✘ order-service/);
     expect(run.stdout).toMatch(/^next: npm run hint week1 order-service/m);
-    const progress = JSON.parse(readFileSync(path.join(course.root, PROGRESS_FILE), "utf8")) as { katas: Record<string, { status: string; runs: number }> };
+    const progress = JSON.parse(readFileSync(path.join(course.root, PROGRESS_FILE), "utf8")) as {
+      katas: Record<string, { status: string; runs: number }>;
+    };
     expect(progress.katas[`${WEEK}/order-service`]).toMatchObject({ status: "failed", runs: 1 });
   });
 
@@ -47,9 +51,16 @@ describe("a learner's first run", { timeout: 240_000 }, () => {
     const before = readFileSync(path.join(course.root, PROGRESS_FILE), "utf8");
     const run = await runCli(course.root, ["grade", "week1"], { timeoutMs: 180_000 });
     expect(run.code, run.stderr).toBe(0);
-    const results = JSON.parse(readFileSync(path.join(course.root, "grade", "results.json"), "utf8")) as { status: string; score: number; maxScore: number };
+    const results = JSON.parse(readFileSync(path.join(course.root, "grade", "results.json"), "utf8")) as {
+      status: string;
+      score: number;
+      maxScore: number;
+    };
     expect(results).toMatchObject({ status: "fail", score: 0, maxScore: kataFiles().length });
-    expect(readFileSync(path.join(course.root, PROGRESS_FILE), "utf8"), "grading neither reads nor writes .progress.json").toBe(before);
+    expect(
+      readFileSync(path.join(course.root, PROGRESS_FILE), "utf8"),
+      "grading neither reads nor writes .progress.json",
+    ).toBe(before);
   });
 
   it("names the valid weeks and the closest one for a typo, in one line, exit 1", async () => {
@@ -91,18 +102,25 @@ describe("a learner's first run", { timeout: 240_000 }, () => {
 
   it("passes week 1 with the reference solutions copied in: exit 0, progress written, full marks", async () => {
     for (const kata of kataFiles()) {
-      for (const file of kata.files) cpSync(path.join(course.root, "solutions", WEEK, file), path.join(course.root, "exercises", WEEK, file));
+      for (const file of kata.files)
+        cpSync(path.join(course.root, "solutions", WEEK, file), path.join(course.root, "exercises", WEEK, file));
     }
     const run = await runCli(course.root, ["check", "week1"], { timeoutMs: 180_000 });
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    const progress = JSON.parse(readFileSync(path.join(course.root, PROGRESS_FILE), "utf8")) as { katas: Record<string, { status: string; firstPassedAt: string | null }> };
+    const progress = JSON.parse(readFileSync(path.join(course.root, PROGRESS_FILE), "utf8")) as {
+      katas: Record<string, { status: string; firstPassedAt: string | null }>;
+    };
     for (const kata of kataFiles()) {
       expect(progress.katas[`${WEEK}/${kata.id}`]?.status).toBe("passed");
       expect(progress.katas[`${WEEK}/${kata.id}`]?.firstPassedAt).not.toBeNull();
     }
     const graded = await runCli(course.root, ["grade", "week1"], { timeoutMs: 180_000 });
     expect(graded.code, graded.stderr).toBe(0);
-    const results = JSON.parse(readFileSync(path.join(course.root, "grade", "results.json"), "utf8")) as { status: string; score: number; maxScore: number };
+    const results = JSON.parse(readFileSync(path.join(course.root, "grade", "results.json"), "utf8")) as {
+      status: string;
+      score: number;
+      maxScore: number;
+    };
     expect(results).toMatchObject({ status: "pass", score: kataFiles().length, maxScore: kataFiles().length });
     const overview = await runCli(course.root, ["check"]);
     expect(overview.stdout).toMatch(new RegExp(`week1 .* ${kataFiles().length}/${kataFiles().length} katas`));

@@ -15,12 +15,19 @@ let run: CliRun;
 let results: GradeResults;
 
 const kata = (id: string) => results.weeks[0]!.katas.find((k) => k.id === id)!;
-const problems = (id: string) => [kata(id).message ?? "", ...results.tests.filter((t) => t.kata === id && t.status !== "pass").map((t) => t.message ?? "")].join("\n");
+const problems = (id: string) =>
+  [
+    kata(id).message ?? "",
+    ...results.tests.filter((t) => t.kata === id && t.status !== "pass").map((t) => t.message ?? ""),
+  ].join("\n");
 
 beforeAll(async () => {
   course = tempCourse([{ from: hostileRoot, id: "week90-hostile", withSolutions: false }]);
   writeLock(course.root, computeLock(loadCourse(course.root)));
-  run = await runCli(course.root, ["grade"], { env: { KATA_BLOCK_LIMIT_MS: "3000", KATA_HEAP_MB: "128" }, timeoutMs: 150_000 });
+  run = await runCli(course.root, ["grade"], {
+    env: { KATA_BLOCK_LIMIT_MS: "3000", KATA_HEAP_MB: "128" },
+    timeoutMs: 150_000,
+  });
   results = gradeResultsSchema.parse(JSON.parse(readFileSync(path.join(course.root, "grade", "results.json"), "utf8")));
 }, 180_000);
 
@@ -57,7 +64,7 @@ describe("grading hostile submissions", () => {
 
   it("keeps the report readable when a submission floods stdout", () => {
     expect(run.stdout.length + run.stderr.length, "a million lines must not reach the terminal").toBeLessThan(200_000);
-    expect(run.stdout).toContain("output of this test file passed");
+    expect(run.stdout).toMatch(/output of \S+stdout-flood\.test\.ts passed \d+ bytes/);
   });
 
   it("ends within a bound although two submissions never yield", () => {
@@ -67,7 +74,9 @@ describe("grading hostile submissions", () => {
   it("writes JUnit XML that parses, with a testsuite per kata and failures for the hostile ones", () => {
     const xml = readFileSync(path.join(course.root, "grade", "junit.xml"), "utf8");
     expect(XMLValidator.validate(xml)).toBe(true);
-    const doc = new XMLParser({ ignoreAttributes: false }).parse(xml) as { testsuites: { testsuite: { "@_name": string; "@_failures": string; "@_errors": string }[] } };
+    const doc = new XMLParser({ ignoreAttributes: false }).parse(xml) as {
+      testsuites: { testsuite: { "@_name": string; "@_failures": string; "@_errors": string }[] };
+    };
     const suites = doc.testsuites.testsuite;
     expect(suites.map((s) => s["@_name"])).toContain("week90-hostile/sync-loop");
     const honest = suites.find((s) => s["@_name"] === "week90-hostile/honest")!;

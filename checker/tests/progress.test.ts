@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PROGRESS_VERSION } from "../src/progress/format";
-import { PROGRESS_FILE, readProgress, updateProgress, writeProgress } from "../src/progress/store";
+import { PROGRESS_FILE, readProgress, updateProgress } from "../src/progress/store";
 
 let dir: string;
 beforeEach(() => {
@@ -21,7 +21,13 @@ describe("the progress file", () => {
 
   it("round-trips what was written and leaves no temporary file behind", async () => {
     await updateProgress(dir, (p) => {
-      p.katas["week01/a"] = { status: "passed", firstPassedAt: "2026-01-01T00:00:00.000Z", lastRunAt: null, runs: 1, hintsShown: 2 };
+      p.katas["week01/a"] = {
+        status: "passed",
+        firstPassedAt: "2026-01-01T00:00:00.000Z",
+        lastRunAt: null,
+        runs: 1,
+        hintsShown: 2,
+      };
     });
     expect(readProgress(dir).progress.katas["week01/a"]).toMatchObject({ status: "passed", runs: 1, hintsShown: 2 });
     expect(readdirSync(dir).sort()).toEqual([PROGRESS_FILE]);
@@ -43,7 +49,10 @@ describe("the progress file", () => {
   });
 
   it("migrates the version 1 format, keeping statuses and hint counts", () => {
-    writeFileSync(file(), JSON.stringify({ version: 1, katas: { "week01/a": "passed", "week01/b": "failed" }, hints: { "week01/b": 2 } }));
+    writeFileSync(
+      file(),
+      JSON.stringify({ version: 1, katas: { "week01/a": "passed", "week01/b": "failed" }, hints: { "week01/b": 2 } }),
+    );
     const loaded = readProgress(dir);
     expect(loaded.notice).toMatch(/migrated/);
     expect(loaded.progress.version).toBe(PROGRESS_VERSION);
@@ -63,13 +72,17 @@ describe("the progress file", () => {
         });
       }`;
     await Promise.all(
-      Array.from({ length: writers }, (_, i) =>
-        new Promise<void>((resolve, reject) => {
-          const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script(i)], { stdio: ["ignore", "ignore", "pipe"] });
-          let err = "";
-          child.stderr.on("data", (c) => (err += c));
-          child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(err))));
-        }),
+      Array.from(
+        { length: writers },
+        (_, i) =>
+          new Promise<void>((resolve, reject) => {
+            const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script(i)], {
+              stdio: ["ignore", "ignore", "pipe"],
+            });
+            let err = "";
+            child.stderr.on("data", (c) => (err += c));
+            child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(err))));
+          }),
       ),
     );
     const katas = readProgress(dir).progress.katas;
@@ -87,7 +100,9 @@ describe("the progress file", () => {
       for (let i = 0; i < 20000; i++) katas["w/k" + i] = { status: "failed", firstPassedAt: null, lastRunAt: null, runs: i, hintsShown: 0 };
       process.stdout.write("ready\\n");
       for (;;) writeProgress(${JSON.stringify(dir)}, { version: ${PROGRESS_VERSION}, katas });`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
     await new Promise((resolve) => setTimeout(resolve, 150));
     child.kill("SIGKILL");

@@ -22,7 +22,8 @@ beforeAll(async () => {
   model = loadCourse(course.root);
   const owners = new Map<string, { week: string; kata: string }>();
   for (const kata of model.weeks[0]!.katas) {
-    for (const test of kata.tests) owners.set(path.join(course.root, "exercises", kata.weekId, test), { week: kata.weekId, kata: kata.id });
+    for (const test of kata.tests)
+      owners.set(path.join(course.root, "exercises", kata.weekId, test), { week: kata.weekId, kata: kata.id });
   }
   const started = performance.now();
   result = await runTests({ root: course.root, target: "exercises", owners, env: { KATA_BLOCK_LIMIT_MS: "3000" } });
@@ -64,7 +65,9 @@ describe("hostile learner code through the runner", () => {
 
   it("fails an unhandled rejection fired after the test finished", () => {
     const tests = kataTests("late-rejection");
-    expect(tests.some((t) => t.status === "failed" && /rejected after the test had finished/.test(t.message ?? ""))).toBe(true);
+    expect(
+      tests.some((t) => t.status === "failed" && /rejected after the test had finished/.test(t.message ?? "")),
+    ).toBe(true);
   });
 
   it("ends the whole run within a bound although two files never yield", () => {

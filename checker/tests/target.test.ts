@@ -37,7 +37,9 @@ describe("the solution target plugin", () => {
   });
 
   it("fails with the missing path when a kata's solution file does not exist", () => {
-    expect(() => resolve("../src/lost", path.join(week, "tests", "lost.test.ts"))).toThrow(/solutions\/week01-demo\/src\/lost\.ts/);
+    expect(() => resolve("../src/lost", path.join(week, "tests", "lost.test.ts"))).toThrow(
+      /solutions\/week01-demo\/src\/lost\.ts/,
+    );
   });
 
   it("ignores bare imports and importers outside the course folders", () => {

@@ -11,11 +11,15 @@ beforeAll(() => {
 afterAll(() => course?.remove());
 
 it("re-runs the check on every save and quits cleanly on Ctrl-C", async () => {
-  const child = spawn(process.execPath, [path.join(course.root, "checker", "bin", "course.mjs"), "watch", "week90", "honest"], {
-    cwd: course.root,
-    env: { ...process.env, NO_COLOR: "1", KATA_COURSE_ROOT: course.root },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(course.root, "checker", "bin", "course.mjs"), "watch", "week90", "honest"],
+    {
+      cwd: course.root,
+      env: { ...process.env, NO_COLOR: "1", KATA_COURSE_ROOT: course.root },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
   const until = (pattern: RegExp, count: number) =>

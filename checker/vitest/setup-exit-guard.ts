@@ -1,6 +1,6 @@
-import { appendFileSync, mkdirSync } from "node:fs";
-import path from "node:path";
 import { afterAll, afterEach, beforeEach, expect } from "vitest";
+import { writeGuardRecord } from "./guard-record";
+import { numberSetting, setting } from "./settings";
 
 // Vitest turns process.exit in a test into a thrown error, so `try { process.exit(0) } catch {}`
 // swallows it and the test passes. A kata that exits the process is a bug in production, so
@@ -10,29 +10,25 @@ import { afterAll, afterEach, beforeEach, expect } from "vitest";
 
 interface ExitCall {
   code: unknown;
-  test: string | undefined;
+  test: string | null;
 }
 
+// Read before any learner code runs.
+const reportDir = setting("KATA_REPORT_DIR");
+const DRAIN_MS = numberSetting("KATA_DRAIN_MS");
 const calls: ExitCall[] = [];
-let currentTest: string | undefined;
-const reportDir = process.env.KATA_REPORT_DIR;
+let currentTest: string | null = null;
 const originalExit = process.exit.bind(process);
-
-function record(call: ExitCall): void {
-  if (!reportDir) return;
-  try {
-    mkdirSync(reportDir, { recursive: true });
-    const entry = { kind: "process-exit", pid: process.pid, file: expect.getState().testPath ?? null, test: call.test ?? null, code: call.code ?? null };
-    appendFileSync(path.join(reportDir, `exit-${process.pid}.jsonl`), JSON.stringify(entry) + "\n");
-  } catch {
-    // Reporting is best effort; the hook below still fails the test.
-  }
-}
 
 process.exit = ((code?: number | string | null) => {
   const call = { code, test: currentTest };
   calls.push(call);
-  record(call);
+  writeGuardRecord(reportDir, {
+    kind: "process-exit",
+    file: expect.getState().testPath ?? null,
+    test: call.test,
+    code: call.code ?? null,
+  });
   return originalExit(code as number | undefined);
 }) as typeof process.exit;
 
@@ -42,12 +38,12 @@ function describeCalls(found: ExitCall[]): string {
 }
 
 beforeEach((context) => {
-  currentTest = context.task.name;
+  currentTest = context.task.fullTestName ?? context.task.name;
 });
 
 afterEach(() => {
   const found = calls.splice(0);
-  currentTest = undefined;
+  currentTest = null;
   if (found.length > 0) throw new Error(describeCalls(found));
 });
 
@@ -57,8 +53,6 @@ afterEach(() => {
  * vitest is still listening: an exit or a rejection a few ms after the last test is caught
  * here instead of vanishing with the fork.
  */
-const DRAIN_MS = Number(process.env.KATA_DRAIN_MS ?? 100);
-
 afterAll(async () => {
   await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
   const found = calls.splice(0);

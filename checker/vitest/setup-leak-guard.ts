@@ -1,4 +1,5 @@
 import { afterAll } from "vitest";
+import { setting } from "./settings";
 
 // A kata that leaves a connection or a timer open after its tests is a kata that leaks in
 // production: a pool that never drains, a process that cannot exit. Resources are compared
@@ -14,7 +15,8 @@ const WATCHED: Record<string, string> = {
 
 function count(): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const type of process.getActiveResourcesInfo()) if (type in WATCHED) counts.set(type, (counts.get(type) ?? 0) + 1);
+  for (const type of process.getActiveResourcesInfo())
+    if (type in WATCHED) counts.set(type, (counts.get(type) ?? 0) + 1);
   return counts;
 }
 
@@ -29,9 +31,11 @@ function leaked(baseline: Map<string, number>): string[] {
 
 const baseline = count();
 const DRAIN_MS = 150;
+// Read before any learner code runs: learner code setting the variable changes nothing.
+const enabled = setting("KATA_LEAK_GUARD") !== "0";
 
 afterAll(async () => {
-  if (process.env.KATA_LEAK_GUARD === "0") return;
+  if (!enabled) return;
   // Closing sockets take a turn or two of the loop to go; give them a moment, twice.
   for (let attempt = 0; attempt < 3; attempt++) {
     if (leaked(baseline).length === 0) return;
@@ -39,6 +43,8 @@ afterAll(async () => {
   }
   const open = leaked(baseline);
   if (open.length > 0) {
-    throw new Error(`after the tests finished, your code left open: ${open.join(", ")}. Close what you open (quit clients, end pools, clear timers, close servers).`);
+    throw new Error(
+      `after the tests finished, your code left open: ${open.join(", ")}. Close what you open (quit clients, end pools, clear timers, close servers).`,
+    );
   }
 });

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Plugin } from "vite";
+import { weekManifestSchema } from "../src/course/schema";
 
 const SOURCE_EXTENSIONS = ["", ".ts", ".mts", ".tsx", "/index.ts"];
 
@@ -14,10 +15,8 @@ export function readKataFiles(root: string): Map<string, Set<string>> {
     if (!existsSync(manifest)) continue;
     const files = new Set<string>();
     try {
-      const parsed = JSON.parse(readFileSync(manifest, "utf8")) as { katas?: { files?: unknown }[] };
-      for (const kata of parsed.katas ?? []) {
-        if (Array.isArray(kata.files)) for (const f of kata.files) if (typeof f === "string") files.add(path.normalize(f));
-      }
+      const parsed = weekManifestSchema.parse(JSON.parse(readFileSync(manifest, "utf8")));
+      for (const kata of parsed.katas) for (const f of kata.files) files.add(path.normalize(f));
     } catch {
       // A malformed manifest is the course loader's to report, with file and field; here it
       // only means no redirection for that week.

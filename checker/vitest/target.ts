@@ -1,13 +1,13 @@
+import { setting } from "./settings";
+
 /**
  * Which code the course's tests run against. Tests import `../src/...`; the target decides
  * whether that means the learner's files (exercises/) or the reference (solutions/).
  */
 export type KataTarget = "exercises" | "solution";
 
-export const TARGET_ENV = "KATA_TARGET";
-
 /** Reads the target from the environment; anything but "solution" means the learner's code. */
 export function currentTarget(env: NodeJS.ProcessEnv = process.env): KataTarget {
-  const value = env[TARGET_ENV];
+  const value = setting("KATA_TARGET", env);
   return value === "solution" || value === "solutions" ? "solution" : "exercises";
 }

@@ -22,11 +22,6 @@ export function colourDiff(patch: string, style: Style): string {
     .join("\n");
 }
 
-/** `--yes`, `-y`, or npm's own `--yes` (npm keeps it and sets npm_config_yes). */
-export function saidYes(args: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
-  return args.includes("--yes") || args.includes("-y") || env.npm_config_yes === "true";
-}
-
 async function confirmSpoiler(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
@@ -38,33 +33,52 @@ async function confirmSpoiler(question: string): Promise<boolean> {
 }
 
 /** `npm run compare week5 token-bucket`: the learner's files beside the reference, as a unified diff. */
-export async function compareCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const words = args.filter((a) => !a.startsWith("-"));
-  const [weekArg, kataArg] = words;
-  if (!weekArg || !kataArg) throw new CheckerError("E_USAGE", "name a week and a kata", "npm run compare week1 order-service");
+export async function compareCommand(
+  ctx: CommandContext,
+  { week: weekArg, kata: kataArg, yes }: { week: string; kata: string; yes: boolean },
+): Promise<number> {
   const week = resolveWeek(ctx.course, weekArg);
   const kata = resolveKata(week, kataArg);
   const label = `${weekLabel(week)} ${kata.id}`;
 
   const passed = readProgress(ctx.course.root).progress.katas[kata.key]?.status === "passed";
-  if (!passed && !saidYes(args)) {
+  if (!passed && !yes) {
     if (!process.stdin.isTTY) {
-      throw new CheckerError("E_SPOILER", `${label} does not pass yet, and the reference is a spoiler`, `npm run compare ${label} --yes`);
+      throw new CheckerError(
+        "E_SPOILER",
+        `${label} does not pass yet, and the reference is a spoiler`,
+        `npm run compare ${label} --yes`,
+      );
     }
-    const ok = await confirmSpoiler(`${label} does not pass yet. The reference solution is a spoiler; show it anyway? [y/N] `);
+    const ok = await confirmSpoiler(
+      `${label} does not pass yet. The reference solution is a spoiler; show it anyway? [y/N] `,
+    );
     if (!ok) {
       ctx.out(`kept it hidden. next: npm run hint ${label}`);
       return 0;
     }
   }
 
+  if (!existsSync(week.solutionDir)) {
+    throw new CheckerError(
+      "E_NO_REFERENCE",
+      "this copy of the course has no reference solutions: they are with your teacher",
+      `npm run hint ${label}`,
+    );
+  }
   for (const file of kata.files) {
     const mine = path.join(week.dir, file);
     const reference = path.join(week.solutionDir, file);
-    if (!existsSync(reference)) throw new CheckerError("E_USAGE", `the reference ${path.relative(ctx.course.root, reference)} is missing from this copy of the course`);
+    if (!existsSync(reference))
+      throw new CheckerError(
+        "E_USAGE",
+        `the reference ${path.relative(ctx.course.root, reference)} is missing from this copy of the course`,
+      );
     const left = existsSync(mine) ? readFileSync(mine, "utf8") : "";
     const right = readFileSync(reference, "utf8");
-    const patch = createTwoFilesPatch(`yours/${file}`, `reference/${file}`, left, right, undefined, undefined, { context: 3 });
+    const patch = createTwoFilesPatch(`yours/${file}`, `reference/${file}`, left, right, undefined, undefined, {
+      context: 3,
+    });
     ctx.out(left === right ? ctx.style.ok(`${file}: identical to the reference`) : colourDiff(patch, ctx.style));
   }
   ctx.out(`next: npm run check ${label}`);

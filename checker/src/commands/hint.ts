@@ -1,12 +1,12 @@
 import { resolveKata, resolveWeek, weekLabel } from "../course/select";
-import { CheckerError } from "../errors";
 import { kataProgress, readProgress, updateProgress } from "../progress/store";
 import type { CommandContext } from "./context";
 
 /** `npm run hint week5 token-bucket`: the next hint of the ladder, with those shown before. */
-export async function hintCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const [weekArg, kataArg] = args;
-  if (!weekArg) throw new CheckerError("E_USAGE", "name a week and a kata", "npm run hint week1 order-service");
+export async function hintCommand(
+  ctx: CommandContext,
+  { week: weekArg, kata: kataArg }: { week: string; kata?: string | undefined },
+): Promise<number> {
   const week = resolveWeek(ctx.course, weekArg);
   const progressNow = readProgress(ctx.course.root).progress;
   const kata = kataArg
@@ -34,7 +34,9 @@ export async function hintCommand(ctx: CommandContext, args: readonly string[]):
   if (shownBefore === kata.hints.length) {
     ctx.out(`that was every hint. next: npm run compare ${weekLabel(week)} ${kata.id}   (the reference, side by side)`);
   } else if (shownNow < kata.hints.length) {
-    ctx.out(`next: npm run check ${weekLabel(week)} ${kata.id}   (or npm run hint ${weekLabel(week)} ${kata.id} for hint ${shownNow + 1})`);
+    ctx.out(
+      `next: npm run check ${weekLabel(week)} ${kata.id}   (or npm run hint ${weekLabel(week)} ${kata.id} for hint ${shownNow + 1})`,
+    );
   } else {
     ctx.out(`next: npm run check ${weekLabel(week)} ${kata.id}   (that was the last hint)`);
   }

@@ -5,6 +5,8 @@ import type { CommandContext } from "./context";
 export async function lockCommand(ctx: CommandContext): Promise<number> {
   const lock = computeLock(ctx.course);
   writeLock(ctx.course.root, lock);
-  ctx.out(`wrote ${LOCK_FILE}: ${Object.keys(lock.protected).length} protected files, ${Object.keys(lock.skeletons).length} skeletons`);
+  ctx.out(
+    `wrote ${LOCK_FILE}: ${Object.keys(lock.protected).length} protected files, ${Object.keys(lock.skeletons).length} skeletons`,
+  );
   return 0;
 }

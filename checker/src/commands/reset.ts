@@ -13,7 +13,11 @@ import type { CommandContext } from "./context";
 export function findSkeleton(root: string, rel: string, expectedHash: string): string | undefined {
   let commits: string[];
   try {
-    commits = execFileSync("git", ["log", "--format=%H", "--", rel], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+    commits = execFileSync("git", ["log", "--format=%H", "--", rel], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    })
       .split("\n")
       .filter(Boolean);
   } catch {
@@ -21,7 +25,12 @@ export function findSkeleton(root: string, rel: string, expectedHash: string): s
   }
   for (const commit of commits) {
     try {
-      const content = execFileSync("git", ["show", `${commit}:${rel}`], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 16 * 1024 * 1024 });
+      const content = execFileSync("git", ["show", `${commit}:${rel}`], {
+        cwd: root,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+        maxBuffer: 16 * 1024 * 1024,
+      });
       if (sha256(content) === expectedHash) return content;
     } catch {
       // The file did not exist in that commit (a rename); keep looking.
@@ -31,13 +40,19 @@ export function findSkeleton(root: string, rel: string, expectedHash: string): s
 }
 
 /** `npm run reset week5 token-bucket`: restores the skeleton, after saving the learner's files. */
-export async function resetCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const [weekArg, kataArg] = args;
-  if (!weekArg || !kataArg) throw new CheckerError("E_USAGE", "name a week and a kata", "npm run reset week1 order-service");
+export async function resetCommand(
+  ctx: CommandContext,
+  { week: weekArg, kata: kataArg }: { week: string; kata: string },
+): Promise<number> {
   const week = resolveWeek(ctx.course, weekArg);
   const kata = resolveKata(week, kataArg);
   const lock = readLock(ctx.course.root);
-  if (!lock) throw new CheckerError("E_RESET", "course.lock.json is missing, so the original skeletons cannot be told apart", "git checkout course.lock.json");
+  if (!lock)
+    throw new CheckerError(
+      "E_RESET",
+      "course.lock.json is missing, so the original skeletons cannot be told apart",
+      "git checkout course.lock.json",
+    );
 
   // Find every original first: a reset that restores half a kata is worse than none.
   const originals = kata.files.map((file) => {
@@ -45,7 +60,11 @@ export async function resetCommand(ctx: CommandContext, args: readonly string[])
     const hash = lock.skeletons[rel];
     const content = hash ? findSkeleton(ctx.course.root, rel, hash) : undefined;
     if (content === undefined) {
-      throw new CheckerError("E_RESET", `cannot find the original skeleton of ${rel} in git history`, `git log -- ${rel}`);
+      throw new CheckerError(
+        "E_RESET",
+        `cannot find the original skeleton of ${rel} in git history`,
+        `git log -- ${rel}`,
+      );
     }
     return { rel, content };
   });
@@ -62,7 +81,9 @@ export async function resetCommand(ctx: CommandContext, args: readonly string[])
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, content);
   }
-  ctx.out(`restored the skeleton of ${weekLabel(week)} ${kata.id}; your version is saved in ${path.relative(ctx.course.root, backupDir)}/`);
+  ctx.out(
+    `restored the skeleton of ${weekLabel(week)} ${kata.id}; your version is saved in ${path.relative(ctx.course.root, backupDir)}/`,
+  );
   ctx.out(`next: npm run check ${weekLabel(week)} ${kata.id}`);
   return 0;
 }

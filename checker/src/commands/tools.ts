@@ -2,9 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import type { Week } from "../course/model";
-import { resolveWeek, weekLabel } from "../course/select";
-import { CheckerError } from "../errors";
+import { resolveKata, resolveWeek, weekLabel } from "../course/select";
 import { resolveServicesFor } from "../runner/run-katas";
 import { serviceEnv } from "../services";
 import type { CommandContext } from "./context";
@@ -17,21 +15,18 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   });
 }
 
-function oneWeek(ctx: CommandContext, args: readonly string[], command: string): Week {
-  const [weekArg] = args;
-  if (!weekArg) throw new CheckerError("E_USAGE", `name a week`, `npm run ${command} week1`);
-  return resolveWeek(ctx.course, weekArg);
-}
-
 /**
  * Stryker's score from its JSON report: detected mutants (killed or timed out) over all
  * that could be judged (detected, survived, not covered).
  */
 export function mutationScore(reportFile: string): { percent: number; summary: string } | undefined {
   if (!existsSync(reportFile)) return undefined;
-  const report = JSON.parse(readFileSync(reportFile, "utf8")) as { files: Record<string, { mutants: { status: string }[] }> };
+  const report = JSON.parse(readFileSync(reportFile, "utf8")) as {
+    files: Record<string, { mutants: { status: string }[] }>;
+  };
   const counts = new Map<string, number>();
-  for (const file of Object.values(report.files)) for (const m of file.mutants) counts.set(m.status, (counts.get(m.status) ?? 0) + 1);
+  for (const file of Object.values(report.files))
+    for (const m of file.mutants) counts.set(m.status, (counts.get(m.status) ?? 0) + 1);
   const n = (status: string) => counts.get(status) ?? 0;
   const detected = n("Killed") + n("Timeout");
   const judged = detected + n("Survived") + n("NoCoverage");
@@ -42,23 +37,38 @@ export function mutationScore(reportFile: string): { percent: number; summary: s
   };
 }
 
-/** `npm run mutate week1`: Stryker over the week's solution files, with the week's suite. */
-export async function mutateCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const week = oneWeek(ctx, args, "mutate");
-  const services = await resolveServicesFor(week.katas, (line) => ctx.err(ctx.style.dim(line)));
+/** `npm run mutate week1 [kata]`: Stryker over the week's (or the kata's) solution files, with the matching tests. */
+export async function mutateCommand(
+  ctx: CommandContext,
+  options: { week: string; kata?: string | undefined },
+): Promise<number> {
+  const week = resolveWeek(ctx.course, options.week);
+  const kata = options.kata === undefined ? undefined : resolveKata(week, options.kata);
+  const katas = kata ? [kata] : week.katas;
+  const services = await resolveServicesFor(katas, (line) => ctx.err(ctx.style.dim(line)));
   try {
     const require = createRequire(path.join(ctx.course.root, "package.json"));
     const stryker = path.join(path.dirname(require.resolve("@stryker-mutator/core/package.json")), "bin", "stryker.js");
-    ctx.err(ctx.style.dim(`mutate: Stryker on solutions/${week.id}/src with the ${weekLabel(week)} suite (this takes minutes)…`));
+    const what = kata ? `${weekLabel(week)} ${kata.id}` : weekLabel(week);
+    ctx.err(ctx.style.dim(`mutate: Stryker on the ${what} solution with its tests (this takes minutes)…`));
     const code = await run(process.execPath, [stryker, "run", "stryker.config.mjs"], ctx.course.root, {
       ...process.env,
       ...serviceEnv(services),
       KATA_TARGET: "solution",
       KATA_WEEK_FILTER: week.id,
       KATA_MUTATE: "1",
+      ...(kata
+        ? {
+            KATA_MUTATE_FILES: kata.files.map((f) => `solutions/${week.id}/${f}`).join(","),
+            KATA_TEST_FILES: kata.tests.map((t) => `exercises/${week.id}/${t}`).join(","),
+            KATA_REPORT_NAME: `${week.id}-${kata.id}`,
+          }
+        : {}),
     });
-    const score = mutationScore(path.join(ctx.course.root, "reports", "mutation", `${week.id}.json`));
-    if (code === 0 && score) ctx.out(`mutate: ${weekLabel(week)} mutation score ${score.percent.toFixed(1)} % (${score.summary})`);
+    const score = mutationScore(
+      path.join(ctx.course.root, "reports", "mutation", `${kata ? `${week.id}-${kata.id}` : week.id}.json`),
+    );
+    if (code === 0 && score) ctx.out(`mutate: ${what} mutation score ${score.percent.toFixed(1)} % (${score.summary})`);
     return code;
   } finally {
     await services.stopAll();
@@ -68,8 +78,13 @@ export async function mutateCommand(ctx: CommandContext, args: readonly string[]
 /** `npm run bench [week]`: the week's vitest benchmarks, against the reference solutions. */
 export async function benchCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
   const weeks = args.length > 0 ? args.map((a) => resolveWeek(ctx.course, a)) : [...ctx.course.weeks];
-  const withBench = weeks.filter((w) => existsSync(path.join(w.dir, "bench")) && readdirSync(path.join(w.dir, "bench")).some((f) => f.endsWith(".bench.ts")));
-  for (const week of weeks) if (!withBench.includes(week)) ctx.out(ctx.style.dim(`${weekLabel(week)} has no benchmarks yet`));
+  const withBench = weeks.filter(
+    (w) =>
+      existsSync(path.join(w.dir, "bench")) &&
+      readdirSync(path.join(w.dir, "bench")).some((f) => f.endsWith(".bench.ts")),
+  );
+  for (const week of weeks)
+    if (!withBench.includes(week)) ctx.out(ctx.style.dim(`${weekLabel(week)} has no benchmarks yet`));
   if (withBench.length === 0) return 0;
   const require = createRequire(path.join(ctx.course.root, "package.json"));
   const vitest = path.join(path.dirname(require.resolve("vitest/package.json")), "vitest.mjs");
@@ -80,7 +95,8 @@ export async function benchCommand(ctx: CommandContext, args: readonly string[])
     return await run(process.execPath, [vitest, "bench", "--run", "--project", "course", ...dirs], ctx.course.root, {
       ...process.env,
       ...serviceEnv(services),
-      KATA_TARGET: process.env.KATA_TARGET ?? "solution",
+      // Benchmarks measure the reference unless asked otherwise.
+      KATA_TARGET: process.env.KATA_TARGET || "solution",
     });
   } finally {
     await services.stopAll();

@@ -8,14 +8,24 @@ import { weekManifestSchema } from "./schema";
 export const WEEK_FOLDER = /^week(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$/;
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  const where = issue.path.length > 0 ? issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") : "(root)";
+  const where =
+    issue.path.length > 0
+      ? issue.path
+          .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+          .join("")
+          .replace(/^\./, "")
+      : "(root)";
   return `${where}: ${issue.message}`;
 }
 
 /** Parses one week.json into a Week; a malformed one fails with the file, the field and what was expected. */
 export function parseWeek(root: string, folder: string, text: string): Week {
   const match = WEEK_FOLDER.exec(folder);
-  if (!match) throw new CheckerError("E_MANIFEST", `exercises/${folder}: week folders are named weekNN-topic (two digits, kebab-case)`);
+  if (!match)
+    throw new CheckerError(
+      "E_MANIFEST",
+      `exercises/${folder}: week folders are named weekNN-topic (two digits, kebab-case)`,
+    );
   const file = `exercises/${folder}/week.json`;
   let json: unknown;
   try {
@@ -32,11 +42,16 @@ export function parseWeek(root: string, folder: string, text: string): Week {
   const seenIds = new Set<string>();
   const testOwner = new Map<string, string>();
   for (const [index, kata] of manifest.katas.entries()) {
-    if (seenIds.has(kata.id)) throw new CheckerError("E_MANIFEST", `${file}: katas[${index}].id: "${kata.id}" is used twice in this week`);
+    if (seenIds.has(kata.id))
+      throw new CheckerError("E_MANIFEST", `${file}: katas[${index}].id: "${kata.id}" is used twice in this week`);
     seenIds.add(kata.id);
     for (const test of kata.tests) {
       const owner = testOwner.get(test);
-      if (owner) throw new CheckerError("E_MANIFEST", `${file}: katas[${index}].tests: ${test} already belongs to kata ${owner}`);
+      if (owner)
+        throw new CheckerError(
+          "E_MANIFEST",
+          `${file}: katas[${index}].tests: ${test} already belongs to kata ${owner}`,
+        );
       testOwner.set(test, kata.id);
     }
   }
@@ -75,10 +90,18 @@ export function loadCourse(root: string): Course {
   for (const folder of folders) {
     try {
       const manifest = path.join(exercises, folder, "week.json");
-      if (!existsSync(manifest)) throw new CheckerError("E_MANIFEST", `exercises/${folder}/week.json is missing: every week folder needs a manifest`);
+      if (!existsSync(manifest))
+        throw new CheckerError(
+          "E_MANIFEST",
+          `exercises/${folder}/week.json is missing: every week folder needs a manifest`,
+        );
       const week = parseWeek(root, folder, readFileSync(manifest, "utf8"));
       const clash = numbers.get(week.number);
-      if (clash) throw new CheckerError("E_MANIFEST", `exercises/${folder}: week number ${week.number} is also used by ${clash}`);
+      if (clash)
+        throw new CheckerError(
+          "E_MANIFEST",
+          `exercises/${folder}: week number ${week.number} is also used by ${clash}`,
+        );
       numbers.set(week.number, folder);
       weeks.push(week);
     } catch (error) {

@@ -4,9 +4,7 @@ import { z } from "zod";
 export const SERVICE_NAMES = ["redis", "postgres", "rabbitmq"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-const kataId = z
-  .string()
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "a kebab-case id such as token-bucket");
+const kataId = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "a kebab-case id such as token-bucket");
 
 const weekRelativeFile = (folder: "src" | "tests" | "bench") =>
   z
@@ -44,9 +42,12 @@ export const kataManifestSchema = z.strictObject({
 });
 
 export const weekManifestSchema = z.strictObject({
+  /** The manifest format; a change that old manifests cannot follow bumps it. */
+  format: z.literal(1).default(1),
   title: z.string().min(1),
   summary: z.string().min(1),
-  katas: z.array(kataManifestSchema).min(1),
+  /** Empty only while a week is being written (`course new-week`): verify reports it. */
+  katas: z.array(kataManifestSchema),
 });
 
 export type KataManifest = z.infer<typeof kataManifestSchema>;

@@ -1,4 +1,5 @@
 import { CheckerError } from "../errors";
+import { WEEK_FOLDER } from "./load";
 import type { Course, Kata, Week } from "./model";
 
 /** Edit distance, for "did you mean". */
@@ -29,21 +30,36 @@ export function closest(input: string, candidates: readonly string[]): string | 
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(input.length / 2)) ? best : undefined;
 }
 
-/** Every way a learner may name a week: 5, 05, week5, week05, week05-rate-limiting, rate-limiting. */
+/** Every way a learner may name a week folder: 5, 05, week5, week05, week05-rate-limiting, rate-limiting. */
+function folderAliases(folder: string): string[] {
+  const match = WEEK_FOLDER.exec(folder);
+  if (!match) return [folder];
+  const [, digits, topic] = match;
+  return [String(Number(digits)), digits!, `week${Number(digits)}`, `week${digits}`, folder, topic!];
+}
+
 function weekAliases(week: Week): string[] {
-  return [String(week.number), String(week.number).padStart(2, "0"), `week${week.number}`, week.id.slice(0, 6), week.id, week.topic];
+  return folderAliases(week.id);
+}
+
+/** The week a word names, or undefined when it names none. */
+export function tryResolveWeek(course: Course, input: string): Week | undefined {
+  const wanted = input.trim().toLowerCase();
+  return course.weeks.find((w) => weekAliases(w).includes(wanted));
 }
 
 /** Finds a week by any of its names; an unknown one names the valid ones and the closest match. */
 export function resolveWeek(course: Course, input: string): Week {
   const wanted = input.trim().toLowerCase();
-  const week = course.weeks.find((w) => weekAliases(w).includes(wanted));
+  const week = tryResolveWeek(course, wanted);
   if (week) return week;
-  const brokenMatch = course.broken.find((b) => {
-    const m = /^week(\d{2})-(.+)$/.exec(b.folder);
-    return m && [String(Number(m[1])), m[1], `week${Number(m[1])}`, `week${m[1]}`, b.folder, m[2]].includes(wanted);
-  });
-  if (brokenMatch) throw new CheckerError("E_MANIFEST", brokenMatch.message, "git checkout -- exercises/ (restore the course's manifests)");
+  const brokenMatch = course.broken.find((b) => folderAliases(b.folder).includes(wanted));
+  if (brokenMatch)
+    throw new CheckerError(
+      "E_MANIFEST",
+      brokenMatch.message,
+      "git checkout -- exercises/ (restore the course's manifests)",
+    );
   const names = course.weeks.map((w) => `week${w.number} (${w.topic})`);
   const suggestion = closest(wanted, course.weeks.flatMap(weekAliases));
   const match = suggestion ? course.weeks.find((w) => weekAliases(w).includes(suggestion)) : undefined;
@@ -60,7 +76,10 @@ export function resolveKata(week: Week, input: string): Kata {
   const byPosition = /^\d+$/.test(wanted) ? week.katas[Number(wanted) - 1] : undefined;
   const kata = byPosition ?? week.katas.find((k) => k.id === wanted);
   if (kata) return kata;
-  const suggestion = closest(wanted, week.katas.map((k) => k.id));
+  const suggestion = closest(
+    wanted,
+    week.katas.map((k) => k.id),
+  );
   throw new CheckerError(
     "E_UNKNOWN_KATA",
     `week${week.number} has no kata "${input}"${suggestion ? `; did you mean ${suggestion}?` : ""} Katas: ${week.katas.map((k) => k.id).join(", ")}`,

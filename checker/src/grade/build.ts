@@ -13,6 +13,8 @@ export interface GradeInput {
   startedAt: Date;
   /** Why grading could not run (completely); makes the status "error". */
   error?: string;
+  /** Protected files written or found changed while the run went on: every kata scores 0. */
+  runTampered?: readonly string[];
   notes: readonly string[];
 }
 
@@ -22,6 +24,10 @@ export function buildResults(input: GradeInput): GradeResults {
   const weeks = input.weeks.map((week) => {
     const katas: KataEntry[] = week.katas.map((kata) => {
       const base = { id: kata.id, title: kata.title, points: kata.points };
+      if (input.runTampered && input.runTampered.length > 0) {
+        const message = `protected files were changed during the run (${input.runTampered.slice(0, 3).join(", ")}): nothing of this run scores`;
+        return { ...base, status: "tampered", score: 0, passed: 0, total: 0, message: boundMessage(message) } satisfies KataEntry;
+      }
       const tampered = input.tamper.tests.filter((t) => t.kata === kata.key || t.kata === wholeWeek(kata.weekId));
       if (tampered.length > 0) {
         const message = tampered.map((t) => `tests ${t.change}: ${t.path}`).join("; ");
@@ -58,7 +64,10 @@ export function buildResults(input: GradeInput): GradeResults {
     startedAt: input.startedAt.toISOString(),
     durationMs: Date.now() - input.startedAt.getTime(),
     services: [...input.services],
-    tampered: input.tamper.tests.map((t) => ({ path: t.path, change: t.change, kata: t.kata })),
+    tampered: [
+      ...input.tamper.tests.map((t) => ({ path: t.path, change: t.change, kata: t.kata })),
+      ...(input.runTampered ?? []).map((p) => ({ path: p, change: "modified" as const })),
+    ],
     weeks,
     tests,
   };

@@ -20,7 +20,14 @@ export const lockSchema = z.object({
 });
 export type CourseLock = z.infer<typeof lockSchema>;
 
-const MACHINERY_DIRS = ["checker/src", "checker/bin", "checker/vitest", "checker/fixtures", "checker/kata"];
+/** The checker's folders: what runs and judges the tests (its own tests and dist/ are not part of it). */
+export const CHECKER_FOLDERS = [
+  "checker/src",
+  "checker/bin",
+  "checker/vitest",
+  "checker/fixtures",
+  "checker/kata",
+] as const;
 const MACHINERY_FILES = ["vitest.config.ts", "tsconfig.json"];
 
 export function sha256(content: string | Buffer): string {
@@ -48,7 +55,7 @@ export function wholeWeek(weekId: string): string {
 export function protectedFiles(course: Course): { tests: Map<string, string>; machinery: string[] } {
   const tests = new Map<string, string>(); // path -> week/kata key
   const machinery: string[] = [...MACHINERY_FILES];
-  for (const dir of MACHINERY_DIRS) machinery.push(...listFiles(course.root, dir));
+  for (const dir of CHECKER_FOLDERS) machinery.push(...listFiles(course.root, dir));
   for (const week of course.weeks) {
     machinery.push(`exercises/${week.id}/week.json`);
     // Helpers beside the tests (tests/support/...) are part of the specification too; an edit
@@ -71,7 +78,9 @@ function packageFieldsHash(root: string): string | undefined {
   if (!existsSync(file)) return undefined;
   try {
     const pkg = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-    return sha256(JSON.stringify({ imports: pkg.imports ?? null, scripts: pkg.scripts ?? null, type: pkg.type ?? null }));
+    return sha256(
+      JSON.stringify({ imports: pkg.imports ?? null, scripts: pkg.scripts ?? null, type: pkg.type ?? null }),
+    );
   } catch {
     return sha256("unparseable package.json");
   }
@@ -111,7 +120,10 @@ export function writeLock(root: string, lock: CourseLock): void {
 }
 
 /** The paths whose recorded hash differs from disk (edited or deleted), and those added since. */
-export function diffLock(expected: Record<string, string>, actual: Record<string, string>): { changed: string[]; missing: string[]; added: string[] } {
+export function diffLock(
+  expected: Record<string, string>,
+  actual: Record<string, string>,
+): { changed: string[]; missing: string[]; added: string[] } {
   const changed: string[] = [];
   const missing: string[] = [];
   for (const [rel, hash] of Object.entries(expected)) {

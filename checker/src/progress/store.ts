@@ -29,7 +29,10 @@ export function readProgress(root: string): LoadedProgress {
   const migrated = data === undefined ? undefined : migrate(data);
   if (migrated) {
     const older = (data as { version?: unknown }).version !== PROGRESS_VERSION;
-    return { progress: migrated, ...(older ? { notice: `progress: migrated ${PROGRESS_FILE} from an older format` } : {}) };
+    return {
+      progress: migrated,
+      ...(older ? { notice: `progress: migrated ${PROGRESS_FILE} from an older format` } : {}),
+    };
   }
   const backup = `${file}.corrupt-${stamp()}`;
   renameSync(file, backup);

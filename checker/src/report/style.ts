@@ -10,7 +10,9 @@ export interface Style {
 const wrap = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
 
 export function createStyle(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): Style {
-  const enabled = Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== "dumb" || Boolean(env.FORCE_COLOR && env.FORCE_COLOR !== "0");
+  const enabled =
+    (Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== "dumb") ||
+    Boolean(env.FORCE_COLOR && env.FORCE_COLOR !== "0");
   if (!enabled) {
     const same = (text: string) => text;
     return { ok: same, bad: same, dim: same, bold: same, warn: same };

@@ -7,7 +7,7 @@ export function stripAnsi(text: string): string {
 }
 
 /** Keeps a message readable: no colours, at most `maxLines` lines and `maxChars` characters. */
-export function trimMessage(text: string, maxChars = 600, maxLines = 12): string {
+export function trimMessage(text: string, maxChars = 2000, maxLines = 40): string {
   const lines = stripAnsi(text).replace(/\r/g, "").split("\n");
   let kept = lines.slice(0, maxLines).join("\n").trimEnd();
   if (lines.length > maxLines) kept += "\n…";

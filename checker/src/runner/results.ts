@@ -18,4 +18,8 @@ export interface RunResult {
   readonly tests: readonly TestResult[];
   /** Problems no single test owns, already turned into failures of the katas they touch. */
   readonly notes: readonly string[];
+  /** Imports the runner refused to learner files (exercises/<week>/src/..., relative): the katas using them score 0. */
+  readonly refusals: readonly { file: string; message: string }[];
+  /** Protected files that differed from the lock as they loaded (relative paths): tampering. */
+  readonly tampered: readonly string[];
 }

@@ -11,6 +11,8 @@ export interface KatasRun {
   verdicts: KataVerdict[];
   /** Problems no kata owns (an error outside any test file); they make the run fail. */
   notes: string[];
+  /** Protected files that differed from the lock as they loaded: the whole run is tampered with. */
+  tampered: string[];
   durationMs: number;
 }
 
@@ -20,6 +22,10 @@ export interface KatasRunOptions {
   onFileDone?: (file: string) => void;
   /** Already resolved services to reuse (verify runs two targets with one resolution). */
   services?: ServiceResolution;
+  /** Grading: protected files hashed as they load, forks sandboxed when the checker is root. */
+  grading?: { sandbox: boolean };
+  /** Aborting ends the run early; what finished is judged. */
+  signal?: AbortSignal;
 }
 
 /** Files of a kata's tests, absolute. */
@@ -43,9 +49,11 @@ export async function runKatas(course: Course, katas: readonly Kata[], options: 
       else runnable.push(kata);
     }
     const owners = new Map<string, Owner>();
-    for (const kata of runnable) for (const file of testFiles(course, kata)) owners.set(file, { week: kata.weekId, kata: kata.id });
+    for (const kata of runnable)
+      for (const file of testFiles(course, kata)) owners.set(file, { week: kata.weekId, kata: kata.id });
 
     let notes: string[] = [];
+    let tampered: string[] = [];
     if (owners.size > 0) {
       const singleSessionPostgres = resolution.resolved.some((s) => s.name === "postgres" && !s.concurrentSessions);
       const result = await runTests({
@@ -56,13 +64,18 @@ export async function runKatas(course: Course, katas: readonly Kata[], options: 
         onFileDone: options.onFileDone,
         // PGlite gives every connection the same session: two files at once would share a search_path.
         oneFileAtATime: singleSessionPostgres && runnable.some((k) => k.services.includes("postgres")),
+        ...(options.grading ? { grading: options.grading } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
       });
       notes = [...result.notes];
-      for (const kata of runnable) verdicts.set(kata, verdictFor(kata, result.tests));
+      tampered = [...result.tampered];
+      for (const kata of runnable)
+        verdicts.set(kata, withRefusals(kata, verdictFor(kata, result.tests), result.refusals, katas));
     }
     return {
       verdicts: katas.map((k) => verdicts.get(k)!),
       notes,
+      tampered,
       durationMs: performance.now() - started,
     };
   } finally {
@@ -84,11 +97,49 @@ export function resolveServicesFor(katas: readonly Kata[], log?: (line: string) 
   );
 }
 
+/**
+ * A refused import (the test runner, the tests, the solutions) fails the katas whose files
+ * made it, even when the learner's code caught the error: trying is enough. A shared file of
+ * the week that no kata lists fails every kata of that week in the run.
+ */
+function withRefusals(
+  kata: Kata,
+  verdict: KataVerdict,
+  refusals: readonly { file: string; message: string }[],
+  all: readonly Kata[],
+): KataVerdict {
+  const ofWeek = refusals.filter((r) => r.file.startsWith(`exercises/${kata.weekId}/`));
+  const mine = ofWeek.filter((r) => {
+    const inWeek = r.file.slice(`exercises/${kata.weekId}/`.length);
+    const listedBySome = all.some((k) => k.weekId === kata.weekId && k.files.includes(inWeek));
+    return kata.files.includes(inWeek) || !listedBySome;
+  });
+  if (mine.length === 0) return verdict;
+  const refused: TestResult = {
+    week: kata.weekId,
+    kata: kata.id,
+    file: mine[0]!.file,
+    name: `imports of ${mine[0]!.file}`,
+    status: "failed",
+    message: mine[0]!.message,
+    durationMs: 0,
+  };
+  return { ...verdict, status: "failed", total: verdict.total + 1, tests: [...verdict.tests, refused] };
+}
+
 /** A kata whose test files are gone fails, saying which and how to get them back. */
 function missingTests(course: Course, kata: Kata, missing: string[]): KataVerdict {
   const tests: TestResult[] = missing.map((file) => {
     const rel = path.relative(course.root, file);
-    return { week: kata.weekId, kata: kata.id, file: rel, name: `${rel} (whole file)`, status: "failed", message: `the test file ${rel} is missing; restore it with \`git checkout -- ${rel}\``, durationMs: 0 };
+    return {
+      week: kata.weekId,
+      kata: kata.id,
+      file: rel,
+      name: `${rel} (whole file)`,
+      status: "failed",
+      message: `the test file ${rel} is missing; restore it with \`git checkout -- ${rel}\``,
+      durationMs: 0,
+    };
   });
   return verdictFor(kata, tests);
 }

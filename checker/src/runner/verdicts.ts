@@ -29,7 +29,10 @@ export function notRun(kata: Kata, reason: string): KataVerdict {
  * Adds a kata's type errors as failed tests: vitest strips types without checking them, so a
  * kata whose code does not type-check would otherwise pass `check` and fail `grade`.
  */
-export function withTypeErrors(verdict: KataVerdict, errors: readonly { file: string; line: number; message: string }[]): KataVerdict {
+export function withTypeErrors(
+  verdict: KataVerdict,
+  errors: readonly { file: string; line: number; message: string }[],
+): KataVerdict {
   if (verdict.status === "not-run" || errors.length === 0) return verdict;
   const extra: TestResult[] = errors.slice(0, 5).map((e) => ({
     week: verdict.kata.weekId,

@@ -59,7 +59,8 @@ export async function postgresBinDirs(roots = POSTGRES_INSTALL_ROOTS): Promise<s
     }
     for (const name of entries) {
       const match = entry.exec(name);
-      if (match?.[1] !== undefined) found.push({ dir: path.join(root, name, bin), version: Number.parseFloat(match[1]) });
+      if (match?.[1] !== undefined)
+        found.push({ dir: path.join(root, name, bin), version: Number.parseFloat(match[1]) });
     }
   }
   return found.sort((a, b) => b.version - a.version).map((f) => f.dir);

@@ -58,11 +58,44 @@ export async function removeTempDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
+// The exit hook cannot run when the checker is killed (SIGKILL, a CI job cancelled): then a
+// small watcher, started beside each server, ends it and removes its folder once the
+// checker is gone. It polls the checker's pid; it exits by itself when the server does.
+const WATCHER = [
+  'while kill -0 "$1" 2>/dev/null; do kill -0 "$2" 2>/dev/null || exit 0; sleep 1; done',
+  'kill -TERM "$2" 2>/dev/null; sleep 2; kill -KILL "$2" 2>/dev/null',
+  '[ -n "$3" ] && rm -rf "$3"',
+].join("; ");
+
+/** Starts the watcher that ends `pid` (and removes `dir`) when this process dies without cleaning up. */
+export function watchForParentDeath(pid: number, dir?: string): void {
+  if (process.platform === "win32") return;
+  try {
+    const watcher = spawn("/bin/sh", ["-c", WATCHER, "kata-reaper", String(process.pid), String(pid), dir ?? ""], {
+      detached: true,
+      stdio: "ignore",
+    });
+    watcher.on("error", () => {});
+    watcher.unref();
+  } catch {
+    // No shell: the exit hook still covers every ending but a kill.
+  }
+}
+
 /** Spawns a long-running server process, keeping the tail of its output and tracking it for cleanup. */
-export function spawnManaged(binary: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ManagedChild {
+export function spawnManaged(
+  binary: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; cleanupDir?: string } = {},
+): ManagedChild {
   installExitHook();
-  const child = spawn(binary, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(binary, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   liveChildren.add(child);
+  if (child.pid !== undefined) watchForParentDeath(child.pid, options.cleanupDir);
   // The checker must never hang at exit because a server it started is still running (a
   // runner that forgot stopAll): the child and its pipes do not hold the event loop, and
   // the exit hook above kills it.

@@ -22,7 +22,10 @@ export async function containerRuntime(timeoutMs: number): Promise<RuntimeCheck>
       "the container runtime check",
     );
     const runtime = client.info.containerRuntime;
-    return { available: true, description: `${runtime.operatingSystem || "container runtime"} ${runtime.serverVersion} at ${runtime.host}` };
+    return {
+      available: true,
+      description: `${runtime.operatingSystem || "container runtime"} ${runtime.serverVersion} at ${runtime.host}`,
+    };
   } catch (error) {
     return { available: false, reason: reasonOf(error) };
   }

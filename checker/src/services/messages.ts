@@ -8,7 +8,11 @@ export interface Attempt {
   why: string;
 }
 
-export const ENV_VARS: Record<ServiceName, string> = { redis: "REDIS_URL", postgres: "DATABASE_URL", rabbitmq: "AMQP_URL" };
+export const ENV_VARS: Record<ServiceName, string> = {
+  redis: "REDIS_URL",
+  postgres: "DATABASE_URL",
+  rabbitmq: "AMQP_URL",
+};
 const TITLES: Record<ServiceName, string> = { redis: "Redis", postgres: "Postgres", rabbitmq: "RabbitMQ" };
 
 /** The one line the terminal shows for a service this run uses. */

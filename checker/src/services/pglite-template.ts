@@ -17,7 +17,9 @@ export function defaultTemplateFile(): string {
     const entry = require.resolve("@electric-sql/pglite");
     const marker = `${path.sep}node_modules${path.sep}`;
     const nodeModules = entry.slice(0, entry.lastIndexOf(marker) + marker.length - 1);
-    const manifest = JSON.parse(readFileSync(path.join(nodeModules, "@electric-sql", "pglite", "package.json"), "utf8")) as { version?: string };
+    const manifest = JSON.parse(
+      readFileSync(path.join(nodeModules, "@electric-sql", "pglite", "package.json"), "utf8"),
+    ) as { version?: string };
     return path.join(nodeModules, ".cache", "kata-checker", `pglite-${manifest.version ?? "unknown"}-datadir.tar.gz`);
   } catch {
     return path.join(os.tmpdir(), `kata-checker-${process.getuid?.() ?? "user"}`, "pglite-datadir.tar.gz");

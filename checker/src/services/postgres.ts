@@ -1,7 +1,15 @@
 import { mkdtemp, realpath } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { describeExit, lastLines, type ManagedChild, removeTempDir, runCommand, spawnManaged, trackTempDir } from "./child";
+import {
+  describeExit,
+  lastLines,
+  type ManagedChild,
+  removeTempDir,
+  runCommand,
+  spawnManaged,
+  trackTempDir,
+} from "./child";
 import { LOOPBACK, freePort } from "./ports";
 import { probePostgres } from "./probe";
 import { pollUntil, reasonOf } from "./timing";
@@ -26,7 +34,11 @@ export interface LocalCandidate {
  * conventional superuser `postgres`, then the login user (Homebrew and Postgres.app make
  * it the superuser), then `root`; database `test` (the course's), then `postgres`.
  */
-export function localPostgresCandidates(whoami: string, host = POSTGRES_DEFAULT_HOST, port = POSTGRES_DEFAULT_PORT): LocalCandidate[] {
+export function localPostgresCandidates(
+  whoami: string,
+  host = POSTGRES_DEFAULT_HOST,
+  port = POSTGRES_DEFAULT_PORT,
+): LocalCandidate[] {
   const users = [...new Set(["postgres", whoami, "root"].filter((u) => u.length > 0))];
   return users.flatMap((user) =>
     ["test", "postgres"].map((database) => ({
@@ -39,7 +51,11 @@ export function localPostgresCandidates(whoami: string, host = POSTGRES_DEFAULT_
 
 export type LocalPostgresResult =
   | { ok: true; candidate: LocalCandidate }
-  | { ok: false; reason: string; /** true when something listens there (so it is not "nothing running") */ listening: boolean };
+  | {
+      ok: false;
+      reason: string;
+      /** true when something listens there (so it is not "nothing running") */ listening: boolean;
+    };
 
 /**
  * Finds the first user/database that a server on the default port accepts. Stops at once when
@@ -57,12 +73,17 @@ export async function findLocalPostgres(
     if (candidate.user === skipUser) continue;
     const result: ProbeResult = await probe(candidate.url, timeoutMs);
     if (result.ok) return { ok: true, candidate };
-    if (result.kind === "refused" || result.kind === "timeout") return { ok: false, reason: result.reason, listening: result.kind === "timeout" };
+    if (result.kind === "refused" || result.kind === "timeout")
+      return { ok: false, reason: result.reason, listening: result.kind === "timeout" };
     refusals.push(`${candidate.user}@${candidate.database}: ${result.reason}`);
     // A missing database is worth the next database; anything else is about the user.
     if (result.kind !== "no-database") skipUser = candidate.user;
   }
-  return { ok: false, reason: `it answers, but refused every user and database tried (${refusals.join("; ")})`, listening: true };
+  return {
+    ok: false,
+    reason: `it answers, but refused every user and database tried (${refusals.join("; ")})`,
+    listening: true,
+  };
 }
 
 export type PostgresToolsResult = { found: true; tools: PostgresTools } | { found: false; reason: string };
@@ -80,7 +101,10 @@ export async function locatePostgresTools(
   const found = (await deps.findBinary("initdb")) ?? (await deps.findBinary("initdb", versioned));
   const initdb = found === undefined ? undefined : await resolveLink(found).catch(() => found);
   if (initdb === undefined) {
-    return { found: false, reason: `no initdb on PATH${versioned.length > 0 ? ` or in ${versioned.join(", ")}` : " or in the usual install folders"}` };
+    return {
+      found: false,
+      reason: `no initdb on PATH${versioned.length > 0 ? ` or in ${versioned.join(", ")}` : " or in the usual install folders"}`,
+    };
   }
   const server = await deps.findBinary("postgres", [path.dirname(initdb)]);
   if (server === undefined || path.dirname(server) !== path.dirname(initdb)) {
@@ -92,13 +116,20 @@ export async function locatePostgresTools(
 /** The command line of a throwaway server: loopback TCP only, no unix socket, durability off (it is test data). */
 export function privatePostgresArgs(dataDir: string, port: number): string[] {
   return [
-    "-D", dataDir,
-    "-p", String(port),
-    "-c", `listen_addresses=${LOOPBACK}`,
-    "-c", "unix_socket_directories=",
-    "-c", "fsync=off",
-    "-c", "synchronous_commit=off",
-    "-c", "full_page_writes=off",
+    "-D",
+    dataDir,
+    "-p",
+    String(port),
+    "-c",
+    `listen_addresses=${LOOPBACK}`,
+    "-c",
+    "unix_socket_directories=",
+    "-c",
+    "fsync=off",
+    "-c",
+    "synchronous_commit=off",
+    "-c",
+    "full_page_writes=off",
   ];
 }
 
@@ -147,10 +178,15 @@ export async function startPrivatePostgres(
   }
 }
 
-async function runServer(binary: string, dir: string, dataDir: string, probe: ServiceDeps["probePostgres"]): Promise<PrivatePostgres> {
+async function runServer(
+  binary: string,
+  dir: string,
+  dataDir: string,
+  probe: ServiceDeps["probePostgres"],
+): Promise<PrivatePostgres> {
   const port = await freePort();
   const url = `postgres://postgres@${LOOPBACK}:${port}/postgres`;
-  const child: ManagedChild = spawnManaged(binary, privatePostgresArgs(dataDir, port), { cwd: dir });
+  const child: ManagedChild = spawnManaged(binary, privatePostgresArgs(dataDir, port), { cwd: dir, cleanupDir: dir });
   try {
     await pollUntil(async () => ((await probe(url, 1_000)).ok ? true : undefined), {
       timeoutMs: READY_TIMEOUT_MS,

@@ -17,8 +17,10 @@ export function classifyNetworkError(error: unknown, timeoutMs: number): ProbeRe
   if (error instanceof TimeoutError) return failure("timeout", `no answer within ${timeoutMs} ms`);
   const code = codeOf(error);
   const message = reasonOf(error);
-  if (code === "ECONNREFUSED" || /ECONNREFUSED/.test(message)) return failure("refused", "connection refused, nothing listens there");
-  if (code === "ETIMEDOUT" || /timeout|timed out/i.test(message)) return failure("timeout", `no answer within ${timeoutMs} ms`);
+  if (code === "ECONNREFUSED" || /ECONNREFUSED/.test(message))
+    return failure("refused", "connection refused, nothing listens there");
+  if (code === "ETIMEDOUT" || /timeout|timed out/i.test(message))
+    return failure("timeout", `no answer within ${timeoutMs} ms`);
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return failure("error", `host not found (${message})`);
   return undefined;
 }
@@ -76,7 +78,8 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<ProbeR
   } catch (error) {
     const classified = classifyRedisError(error, timeoutMs);
     // Prefer the socket's own error when connect() only reports "Connection is closed".
-    if (!classified.ok && classified.kind === "error" && lastError !== undefined) return classifyRedisError(lastError, timeoutMs);
+    if (!classified.ok && classified.kind === "error" && lastError !== undefined)
+      return classifyRedisError(lastError, timeoutMs);
     return classified;
   } finally {
     client.disconnect();

@@ -23,7 +23,20 @@ export interface PrivateServer extends StartedServer {
 
 /** The command line of a throwaway server: loopback only, nothing persisted, in the foreground so we own it. */
 export function privateRedisArgs(port: number, dir: string): string[] {
-  return ["--port", String(port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no"];
+  return [
+    "--port",
+    String(port),
+    "--bind",
+    LOOPBACK,
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+    "--daemonize",
+    "no",
+  ];
 }
 
 /**
@@ -46,12 +59,15 @@ export async function startPrivateRedis(
   throw lastError;
 }
 
-async function startOnce(binary: string, probe: (url: string, timeoutMs: number) => Promise<ProbeResult>): Promise<PrivateServer> {
+async function startOnce(
+  binary: string,
+  probe: (url: string, timeoutMs: number) => Promise<ProbeResult>,
+): Promise<PrivateServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "kata-redis-"));
   trackTempDir(dir);
   const port = await freePort();
   const url = `redis://${LOOPBACK}:${port}`;
-  const child = spawnManaged(binary, privateRedisArgs(port, dir), { cwd: dir });
+  const child = spawnManaged(binary, privateRedisArgs(port, dir), { cwd: dir, cleanupDir: dir });
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {

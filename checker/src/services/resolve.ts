@@ -46,7 +46,12 @@ interface Context {
   runtime(): Promise<RuntimeCheck>;
 }
 
-function resolvedService(name: ServiceName, source: ServiceSource, server: StartedServer, detail?: string): ResolvedService {
+function resolvedService(
+  name: ServiceName,
+  source: ServiceSource,
+  server: StartedServer,
+  detail?: string,
+): ResolvedService {
   // stop() may be called by stopAll and by a signal handler: the server is stopped once.
   let stopping: Promise<void> | undefined;
   return {
@@ -85,7 +90,12 @@ async function fromEnv(ctx: Context, name: ServiceName): Promise<Outcome | undef
   if (!url) return undefined;
   const result = await probeFor(ctx, name)(url, ENV_PROBE_TIMEOUT_MS);
   if (result.ok) return succeed(ctx, resolvedService(name, "env", external(url, url)));
-  return fail(ctx, name, envUnreachableMessage(name, url, result.reason), `${name}: ${variable} does not answer (${result.reason})`);
+  return fail(
+    ctx,
+    name,
+    envUnreachableMessage(name, url, result.reason),
+    `${name}: ${variable} does not answer (${result.reason})`,
+  );
 }
 
 /** Rung 4: a container, when a runtime answers. */
@@ -145,7 +155,10 @@ async function resolvePostgres(ctx: Context, singleSessionOk: boolean): Promise<
   const local = await findLocalPostgres(ctx.deps.probePostgres, ctx.deps.whoami(), LOCAL_PROBE_TIMEOUT_MS);
   if (local.ok) {
     const { user, database, url } = local.candidate;
-    return succeed(ctx, resolvedService("postgres", "local", external(url, address), `user ${user}, database ${database}`));
+    return succeed(
+      ctx,
+      resolvedService("postgres", "local", external(url, address), `user ${user}, database ${database}`),
+    );
   }
   attempts.push({ what: address, why: local.reason });
   if (local.listening) ctx.log(`postgres: ${address} is there but unusable; trying other ways`);
@@ -173,7 +186,10 @@ async function resolvePostgres(ctx: Context, singleSessionOk: boolean): Promise<
   if (container) return container;
 
   if (!singleSessionOk) {
-    attempts.push({ what: "an embedded PGlite", why: "not used: the selected Postgres katas need concurrent sessions, and PGlite has one" });
+    attempts.push({
+      what: "an embedded PGlite",
+      why: "not used: the selected Postgres katas need concurrent sessions, and PGlite has one",
+    });
   } else {
     ctx.log("postgres: starting an embedded PGlite (single session only)...");
     try {
@@ -198,11 +214,15 @@ async function resolveRabbitMQ(ctx: Context): Promise<Outcome> {
 
   const address = hostPort(RABBITMQ_DEFAULT_URL, 5672);
   const local = await ctx.deps.probeRabbitMQ(RABBITMQ_DEFAULT_URL, LOCAL_PROBE_TIMEOUT_MS);
-  if (local.ok) return succeed(ctx, resolvedService("rabbitmq", "local", external(RABBITMQ_DEFAULT_URL, address), "user guest"));
+  if (local.ok)
+    return succeed(ctx, resolvedService("rabbitmq", "local", external(RABBITMQ_DEFAULT_URL, address), "user guest"));
   attempts.push({ what: `${address} (guest/guest)`, why: local.reason });
-  if (local.kind !== "refused") ctx.log(`rabbitmq: ${address} is there but unusable (${local.reason}); trying other ways`);
+  if (local.kind !== "refused")
+    ctx.log(`rabbitmq: ${address} is there but unusable (${local.reason}); trying other ways`);
 
-  return (await fromContainer(ctx, "rabbitmq", attempts)) ?? fail(ctx, "rabbitmq", unavailableMessage("rabbitmq", attempts));
+  return (
+    (await fromContainer(ctx, "rabbitmq", attempts)) ?? fail(ctx, "rabbitmq", unavailableMessage("rabbitmq", attempts))
+  );
 }
 
 /** A failure in the ladder itself must not take the whole run down: the service is just unavailable. */
@@ -210,7 +230,11 @@ async function guarded(ctx: Context, name: ServiceName, ladder: () => Promise<Ou
   try {
     return await ladder();
   } catch (error) {
-    return fail(ctx, name, unavailableMessage(name, [{ what: "resolving it", why: `unexpected error: ${reasonOf(error)}` }]));
+    return fail(
+      ctx,
+      name,
+      unavailableMessage(name, [{ what: "resolving it", why: `unexpected error: ${reasonOf(error)}` }]),
+    );
   }
 }
 

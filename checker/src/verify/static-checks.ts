@@ -22,7 +22,10 @@ function listTests(dir: string, prefix = "tests"): string[] {
 
 /** Headings of a README, lower-cased, to find each kata's section. */
 function headings(readme: string): string[] {
-  return readme.split("\n").filter((line) => /^#{1,6}\s/.test(line)).map((line) => line.toLowerCase());
+  return readme
+    .split("\n")
+    .filter((line) => /^#{1,6}\s/.test(line))
+    .map((line) => line.toLowerCase());
 }
 
 function kataBreaches(week: Week, kata: Kata, readmeHeadings: string[] | undefined): string[] {
@@ -32,12 +35,17 @@ function kataBreaches(week: Week, kata: Kata, readmeHeadings: string[] | undefin
     const skeleton = path.join(week.dir, file);
     if (!existsSync(skeleton)) problems.push(`skeleton ${file} is missing`);
     else if (/\/\/\s*TODO\b/.test(readFileSync(skeleton, "utf8"))) hasTodo = true;
-    if (!existsSync(path.join(week.solutionDir, file))) problems.push(`solution ${file} is missing (solutions/${week.id}/${file})`);
+    if (!existsSync(path.join(week.solutionDir, file)))
+      problems.push(`solution ${file} is missing (solutions/${week.id}/${file})`);
   }
-  if (!hasTodo && kata.files.some((f) => existsSync(path.join(week.dir, f)))) problems.push("no `// TODO` in its skeleton");
-  for (const test of kata.tests) if (!existsSync(path.join(week.dir, test))) problems.push(`test file ${test} is missing`);
-  if (!/https?:\/\//.test(kata.hints[kata.hints.length - 1] ?? "")) problems.push("its last hint does not link the standard or docs");
-  if (readmeHeadings && !readmeHeadings.some((h) => h.includes(kata.id))) problems.push(`README.md has no section heading naming ${kata.id}`);
+  if (!hasTodo && kata.files.some((f) => existsSync(path.join(week.dir, f))))
+    problems.push("no `// TODO` in its skeleton");
+  for (const test of kata.tests)
+    if (!existsSync(path.join(week.dir, test))) problems.push(`test file ${test} is missing`);
+  if (!/https?:\/\//.test(kata.hints[kata.hints.length - 1] ?? ""))
+    problems.push("its last hint does not link the standard or docs");
+  if (readmeHeadings && !readmeHeadings.some((h) => h.includes(kata.id)))
+    problems.push(`README.md has no section heading naming ${kata.id}`);
   return problems;
 }
 
@@ -48,12 +56,16 @@ export function staticBreaches(week: Week): Breach[] {
   const readme = existsSync(readmePath) ? readFileSync(readmePath, "utf8") : undefined;
   if (!readme) breaches.push({ week: week.id, message: "README.md is missing" });
   const readmeHeadings = readme ? headings(readme) : undefined;
+  if (week.katas.length === 0)
+    breaches.push({ week: week.id, message: "the week has no katas yet (npm run course -- new <week> <kata>)" });
   for (const kata of week.katas) {
-    for (const message of kataBreaches(week, kata, readmeHeadings)) breaches.push({ week: week.id, kata: kata.id, message });
+    for (const message of kataBreaches(week, kata, readmeHeadings))
+      breaches.push({ week: week.id, kata: kata.id, message });
   }
   const claimed = new Set(week.katas.flatMap((k) => k.tests));
   for (const test of listTests(path.join(week.dir, "tests"))) {
-    if (!claimed.has(test)) breaches.push({ week: week.id, message: `${test} belongs to no kata (add it to a kata's "tests" in week.json)` });
+    if (!claimed.has(test))
+      breaches.push({ week: week.id, message: `${test} belongs to no kata (add it to a kata's "tests" in week.json)` });
   }
   return breaches;
 }

@@ -21,7 +21,9 @@ describe("the course Postgres fixture on the embedded PGlite", () => {
     expect(db.url).toBe(server.url);
     await db.query("CREATE TABLE accounts (id serial PRIMARY KEY, balance int NOT NULL CHECK (balance >= 0))");
     await db.query("INSERT INTO accounts (balance) VALUES ($1), ($2)", [100, 50]);
-    const where = await db.query<{ table_schema: string }>("SELECT table_schema FROM information_schema.tables WHERE table_name = 'accounts'");
+    const where = await db.query<{ table_schema: string }>(
+      "SELECT table_schema FROM information_schema.tables WHERE table_name = 'accounts'",
+    );
     expect(where.rows).toEqual([{ table_schema: db.schema }]);
   });
 
@@ -31,7 +33,9 @@ describe("the course Postgres fixture on the embedded PGlite", () => {
     try {
       await client.query("BEGIN");
       await client.query("UPDATE accounts SET balance = balance + 30 WHERE id = 2");
-      await expect(client.query("UPDATE accounts SET balance = balance - 130 WHERE id = 1")).rejects.toMatchObject({ code: "23514" });
+      await expect(client.query("UPDATE accounts SET balance = balance - 130 WHERE id = 1")).rejects.toMatchObject({
+        code: "23514",
+      });
       await client.query("ROLLBACK");
     } finally {
       client.release();
@@ -42,6 +46,8 @@ describe("the course Postgres fixture on the embedded PGlite", () => {
 
   it("answers EXPLAIN with a plan that uses the primary key", async () => {
     const plan = await db.query<{ "QUERY PLAN": string }>("EXPLAIN SELECT balance FROM accounts WHERE id = 1");
-    expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(/Index Scan using accounts_pkey|Seq Scan on accounts/);
+    expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(
+      /Index Scan using accounts_pkey|Seq Scan on accounts/,
+    );
   });
 });

@@ -5,7 +5,10 @@ export type Call = { op: keyof ServiceDeps; arg?: string };
 
 export const REFUSED: ProbeResult = { ok: false, kind: "refused", reason: "connection refused, nothing listens there" };
 export const OK: ProbeResult = { ok: true };
-export const NO_RUNTIME: RuntimeCheck = { available: false, reason: "Could not find a working container runtime strategy" };
+export const NO_RUNTIME: RuntimeCheck = {
+  available: false,
+  reason: "Could not find a working container runtime strategy",
+};
 
 /** A started server that remembers how many times it was stopped. */
 export function fakeServer(url: string, address: string): StartedServer & { stops: number } {
@@ -25,7 +28,11 @@ export function fakeServer(url: string, address: string): StartedServer & { stop
  * runtime, not root. Tests override the parts that exist. Start operations that a test did
  * not provide fail loudly, so an unexpected start shows up as an attempt in the message.
  */
-export function fakeMachine(overrides: Partial<ServiceDeps> = {}): { deps: ServiceDeps; calls: Call[]; called(op: keyof ServiceDeps): Call[] } {
+export function fakeMachine(overrides: Partial<ServiceDeps> = {}): {
+  deps: ServiceDeps;
+  calls: Call[];
+  called(op: keyof ServiceDeps): Call[];
+} {
   const calls: Call[] = [];
   const notExpected = (op: string) => async (): Promise<never> => {
     throw new Error(`fake machine: ${op} was not expected`);

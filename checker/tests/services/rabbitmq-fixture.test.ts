@@ -23,9 +23,12 @@ async function exists(connection: amqp.ChannelModel, kind: "queue" | "exchange",
 afterAll(async () => {
   const connection = await amqp.connect(amqpUrl());
   try {
-    for (const q of declared.queues) expect(await exists(connection, "queue", q), `queue ${q} deleted after the file`).toBe(false);
-    for (const e of declared.exchanges) expect(await exists(connection, "exchange", e), `exchange ${e} deleted after the file`).toBe(false);
-    for (const c of opened) await expect(c.createChannel(), "the fixture closed the file's connections").rejects.toThrow();
+    for (const q of declared.queues)
+      expect(await exists(connection, "queue", q), `queue ${q} deleted after the file`).toBe(false);
+    for (const e of declared.exchanges)
+      expect(await exists(connection, "exchange", e), `exchange ${e} deleted after the file`).toBe(false);
+    for (const c of opened)
+      await expect(c.createChannel(), "the fixture closed the file's connections").rejects.toThrow();
   } finally {
     await connection.close();
   }

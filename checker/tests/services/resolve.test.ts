@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { resolveServices, serviceEnv, type ProbeResult, type ServiceNeeds } from "../../src/services";
-import { LOCAL_PROBE_TIMEOUT_MS } from "../../src/services/resolve";
-import { fakeMachine, fakeServer, NO_RUNTIME, OK, REFUSED } from "./fake-machine";
+import { resolveServices, type ProbeResult, type ServiceNeeds } from "../../src/services";
+import { fakeMachine, fakeServer, OK, REFUSED } from "./fake-machine";
 
 const REDIS_ONLY: ServiceNeeds = { redis: true, postgres: false, rabbitmq: false, postgresSingleSessionOk: false };
 const POSTGRES_ONLY: ServiceNeeds = { redis: false, postgres: true, rabbitmq: false, postgresSingleSessionOk: false };
@@ -19,13 +18,19 @@ const debianPostgres = async (name: string, preferDirs: readonly string[] = []) 
 describe("rung 1: REDIS_URL / DATABASE_URL", () => {
   it("uses REDIS_URL when it answers, and looks nowhere else", async () => {
     const machine = fakeMachine({ probeRedis: async () => OK });
-    const result = await resolveServices(REDIS_ONLY, { env: { REDIS_URL: "redis://cache.internal:6380" }, deps: machine.deps });
+    const result = await resolveServices(REDIS_ONLY, {
+      env: { REDIS_URL: "redis://cache.internal:6380" },
+      deps: machine.deps,
+    });
 
     expect(result.unavailable).toEqual([]);
-    expect(result.resolved).toMatchObject([{ name: "redis", source: "env", url: "redis://cache.internal:6380", concurrentSessions: true }]);
-    expect(machine.called("probeRedis").map((c) => c.arg), "the default port is not probed when the variable is set").toEqual([
-      "redis://cache.internal:6380",
+    expect(result.resolved).toMatchObject([
+      { name: "redis", source: "env", url: "redis://cache.internal:6380", concurrentSessions: true },
     ]);
+    expect(
+      machine.called("probeRedis").map((c) => c.arg),
+      "the default port is not probed when the variable is set",
+    ).toEqual(["redis://cache.internal:6380"]);
     expect(result.resolved[0]?.describe).toContain("REDIS_URL");
   });
 
@@ -44,7 +49,10 @@ describe("rung 1: REDIS_URL / DATABASE_URL", () => {
       probeRedis: async (url) => (url.includes("6379") ? OK : REFUSED),
       findBinary: async () => "/usr/bin/redis-server",
     });
-    const result = await resolveServices(REDIS_ONLY, { env: { REDIS_URL: "redis://127.0.0.1:7777" }, deps: machine.deps });
+    const result = await resolveServices(REDIS_ONLY, {
+      env: { REDIS_URL: "redis://127.0.0.1:7777" },
+      deps: machine.deps,
+    });
 
     expect(result.resolved, "a local Redis exists, but the learner asked for another one").toEqual([]);
     expect(result.unavailable).toHaveLength(1);
@@ -57,7 +65,9 @@ describe("rung 1: REDIS_URL / DATABASE_URL", () => {
   });
 
   it("reports an unreachable DATABASE_URL as an error naming the variable, with the password masked", async () => {
-    const machine = fakeMachine({ probePostgres: async () => ({ ok: false, kind: "timeout", reason: "no answer within 3000 ms" }) });
+    const machine = fakeMachine({
+      probePostgres: async () => ({ ok: false, kind: "timeout", reason: "no answer within 3000 ms" }),
+    });
     const result = await resolveServices(POSTGRES_SINGLE, {
       env: { DATABASE_URL: "postgres://app:s3cret@db.internal/x" },
       deps: machine.deps,
@@ -83,7 +93,9 @@ describe("rung 2: a server on the default loopback port", () => {
     const lines: string[] = [];
     const result = await resolveServices(REDIS_ONLY, { env: {}, deps: machine.deps, log: (line) => lines.push(line) });
 
-    expect(result.resolved).toMatchObject([{ source: "local", url: "redis://127.0.0.1:6379", describe: "redis: 127.0.0.1:6379 (local)" }]);
+    expect(result.resolved).toMatchObject([
+      { source: "local", url: "redis://127.0.0.1:6379", describe: "redis: 127.0.0.1:6379 (local)" },
+    ]);
     expect(lines).toEqual(["redis: 127.0.0.1:6379 (local)"]);
     expect(machine.called("findBinary"), "no binary lookup once a server answers").toEqual([]);
   });
@@ -94,7 +106,8 @@ describe("rung 2: a server on the default loopback port", () => {
       whoami: () => "ada",
       probePostgres: async (url): Promise<ProbeResult> => {
         tried.push(url);
-        if (url.includes("//postgres@")) return { ok: false, kind: "no-role", reason: 'role "postgres" does not exist' };
+        if (url.includes("//postgres@"))
+          return { ok: false, kind: "no-role", reason: 'role "postgres" does not exist' };
         if (url.endsWith("/test")) return { ok: false, kind: "no-database", reason: 'database "test" does not exist' };
         return OK;
       },
@@ -118,7 +131,11 @@ describe("rung 2: a server on the default loopback port", () => {
 
   it("moves on when the local server wants a password, and says so in the message", async () => {
     const machine = fakeMachine({
-      probePostgres: async () => ({ ok: false, kind: "auth", reason: "it wants a password or rejects this user (password authentication failed)" }),
+      probePostgres: async () => ({
+        ok: false,
+        kind: "auth",
+        reason: "it wants a password or rejects this user (password authentication failed)",
+      }),
     });
     const result = await resolveServices(POSTGRES_ONLY, { env: {}, deps: machine.deps });
     const message = result.unavailable[0]?.message ?? "";
@@ -153,11 +170,17 @@ describe("rung 3: an installed server started privately", () => {
     const result = await resolveServices(POSTGRES_ONLY, { env: {}, deps: machine.deps });
 
     expect(machine.called("startPrivatePostgres").map((c) => c.arg)).toEqual([JSON.stringify(PG_TOOLS)]);
-    expect(result.resolved).toMatchObject([{ source: "private", url: "postgres://postgres@127.0.0.1:45678/postgres", concurrentSessions: true }]);
+    expect(result.resolved).toMatchObject([
+      { source: "private", url: "postgres://postgres@127.0.0.1:45678/postgres", concurrentSessions: true },
+    ]);
   });
 
   it("skips the private Postgres as root, with the reason in the message, and moves on", async () => {
-    const machine = fakeMachine({ findBinary: debianPostgres, postgresBinDirs: async () => ["/usr/lib/postgresql/16/bin"], isRoot: () => true });
+    const machine = fakeMachine({
+      findBinary: debianPostgres,
+      postgresBinDirs: async () => ["/usr/lib/postgresql/16/bin"],
+      isRoot: () => true,
+    });
     const result = await resolveServices(POSTGRES_ONLY, { env: {}, deps: machine.deps });
 
     expect(machine.called("startPrivatePostgres")).toEqual([]);
@@ -184,215 +207,5 @@ describe("rung 3: an installed server started privately", () => {
     const [redis, postgres] = result.unavailable;
     expect(redis?.message).toContain("no redis-server on PATH");
     expect(postgres?.message).toContain("no initdb on PATH");
-  });
-});
-
-describe("rung 4: a container through testcontainers", () => {
-  it("starts a container when a runtime answers, and checks the runtime once for both services", async () => {
-    const redis = fakeServer("redis://localhost:32768", "localhost:32768");
-    const postgres = fakeServer("postgres://postgres@localhost:32769/test", "localhost:32769");
-    const machine = fakeMachine({
-      probeRedis: async (url) => (url === redis.url ? OK : REFUSED),
-      probePostgres: async (url) => (url === postgres.url ? OK : REFUSED),
-      containerRuntime: async () => ({ available: true, description: "Docker 27.1 at localhost" }),
-      startContainer: async (name) => (name === "redis" ? redis : postgres),
-    });
-    const lines: string[] = [];
-    const result = await resolveServices(BOTH, { env: {}, deps: machine.deps, log: (line) => lines.push(line) });
-
-    expect(machine.called("containerRuntime")).toHaveLength(1);
-    expect(result.resolved.map((s) => [s.name, s.source, s.url])).toEqual([
-      ["redis", "container", redis.url],
-      ["postgres", "container", postgres.url],
-    ]);
-    expect(result.resolved[0]?.describe).toBe("redis: container redis:7-alpine on localhost:32768 (started for this run)");
-    expect(lines.some((line) => line.includes("pulls the image")), "a slow start is announced before it happens").toBe(true);
-    await result.stopAll();
-    expect([redis.stops, postgres.stops]).toEqual([1, 1]);
-  });
-
-  it("skips containers at once when there is no runtime, naming why", async () => {
-    const machine = fakeMachine({ containerRuntime: async () => NO_RUNTIME });
-    const result = await resolveServices(REDIS_ONLY, { env: {}, deps: machine.deps });
-    expect(machine.called("startContainer")).toEqual([]);
-    expect(result.unavailable[0]?.message).toContain("no container runtime answers (Could not find a working container runtime strategy)");
-  });
-
-  it("stops a container that reported ready but does not answer, and reports it", async () => {
-    const container = fakeServer("redis://localhost:32770", "localhost:32770");
-    const machine = fakeMachine({
-      containerRuntime: async () => ({ available: true, description: "Docker" }),
-      startContainer: async () => container,
-    });
-    const result = await resolveServices(REDIS_ONLY, { env: {}, deps: machine.deps });
-    expect(container.stops).toBe(1);
-    expect(result.unavailable[0]?.message).toContain("does not answer");
-  });
-});
-
-describe("rung 5: embedded PGlite", () => {
-  it("starts PGlite when every selected Postgres kata is single-session, and marks it so", async () => {
-    const embedded = fakeServer("postgres://postgres@127.0.0.1:54321/postgres", "127.0.0.1:54321");
-    const machine = fakeMachine({ startEmbeddedPostgres: async () => embedded });
-    const result = await resolveServices(POSTGRES_SINGLE, { env: {}, deps: machine.deps });
-
-    expect(result.resolved).toMatchObject([{ source: "embedded", url: embedded.url, concurrentSessions: false }]);
-    expect(result.resolved[0]?.describe).toBe("postgres: embedded PGlite on 127.0.0.1:54321 (single session only)");
-    await result.stopAll();
-    expect(embedded.stops).toBe(1);
-  });
-
-  it("does not use PGlite when a selected kata needs concurrent sessions", async () => {
-    const machine = fakeMachine({ startEmbeddedPostgres: async () => fakeServer("postgres://x", "x") });
-    const result = await resolveServices(POSTGRES_ONLY, { env: {}, deps: machine.deps });
-    expect(machine.called("startEmbeddedPostgres")).toEqual([]);
-    expect(result.unavailable[0]?.message).toContain("the selected Postgres katas need concurrent sessions");
-  });
-
-  it("prefers a real server to PGlite even for single-session katas", async () => {
-    const machine = fakeMachine({ probePostgres: async () => OK });
-    const result = await resolveServices(POSTGRES_SINGLE, { env: {}, deps: machine.deps });
-    expect(result.resolved).toMatchObject([{ source: "local", concurrentSessions: true }]);
-    expect(machine.called("startEmbeddedPostgres")).toEqual([]);
-  });
-});
-
-describe("rung 6: nothing available", () => {
-  it("names docker compose, a local install and the URL variable, after what was tried", async () => {
-    const result = await resolveServices(BOTH, { env: {}, deps: fakeMachine().deps });
-    expect(result.resolved).toEqual([]);
-    const [redis, postgres] = result.unavailable;
-    expect(redis?.name).toBe("redis");
-    expect(redis?.message).toContain("docker compose up -d redis");
-    expect(redis?.message).toMatch(/install Redis/);
-    expect(redis?.message).toContain("REDIS_URL=");
-    expect(redis?.message).toContain("127.0.0.1:6379: connection refused");
-    expect(postgres?.name).toBe("postgres");
-    expect(postgres?.message).toContain("docker compose up -d postgres");
-    expect(postgres?.message).toMatch(/install Postgres/);
-    expect(postgres?.message).toContain("DATABASE_URL=");
-    expect(postgres?.message).toContain("127.0.0.1:5432: connection refused");
-  });
-
-  it("resolves a bare machine quickly even when every probe uses its whole time bound", async () => {
-    // The worst bare machine: the default ports are black holes, so each probe waits out its bound.
-    const slowProbe = async (_url: string, timeoutMs: number): Promise<ProbeResult> => {
-      await new Promise((resolve) => setTimeout(resolve, timeoutMs));
-      return { ok: false, kind: "timeout", reason: `no answer within ${timeoutMs} ms` };
-    };
-    const machine = fakeMachine({ probeRedis: slowProbe, probePostgres: slowProbe });
-    const started = performance.now();
-    const result = await resolveServices(BOTH, { env: {}, deps: machine.deps });
-    const elapsed = performance.now() - started;
-
-    expect(result.unavailable).toHaveLength(2);
-    expect(machine.called("probePostgres"), "a silent port is not asked again for every user").toHaveLength(1);
-    expect(elapsed, "both ladders run side by side, each bounded").toBeLessThan(LOCAL_PROBE_TIMEOUT_MS * 2);
-  });
-
-  it("keeps resolving the other service when one ladder throws", async () => {
-    const machine = fakeMachine({
-      probeRedis: async () => OK,
-      findBinary: async () => {
-        throw new Error("EACCES on /usr/local/bin");
-      },
-    });
-    const result = await resolveServices(BOTH, { env: {}, deps: machine.deps });
-    expect(result.resolved.map((s) => s.name)).toEqual(["redis"]);
-    expect(result.unavailable[0]?.message).toContain("EACCES on /usr/local/bin");
-  });
-});
-
-describe("what the run gets", () => {
-  it("touches only the services the selected katas need", async () => {
-    const machine = fakeMachine({ probeRedis: async () => OK });
-    const result = await resolveServices(REDIS_ONLY, { env: {}, deps: machine.deps });
-    expect(machine.called("probePostgres")).toEqual([]);
-    expect(result.resolved.map((s) => s.name)).toEqual(["redis"]);
-  });
-
-  it("hands the test processes KATA_REDIS_URL and KATA_DATABASE_URL for the services it has", async () => {
-    const both = await resolveServices(BOTH, { env: {}, deps: fakeMachine({ probeRedis: async () => OK, probePostgres: async () => OK }).deps });
-    expect(serviceEnv(both)).toEqual({
-      KATA_REDIS_URL: "redis://127.0.0.1:6379",
-      KATA_DATABASE_URL: "postgres://postgres@127.0.0.1:5432/test",
-    });
-    const redisOnly = await resolveServices(BOTH, { env: {}, deps: fakeMachine({ probeRedis: async () => OK }).deps });
-    expect(serviceEnv(redisOnly)).toEqual({ KATA_REDIS_URL: "redis://127.0.0.1:6379" });
-  });
-
-  it("stopAll settles even when a stop fails", async () => {
-    const machine = fakeMachine({
-      startEmbeddedPostgres: async () => ({
-        url: "postgres://postgres@127.0.0.1:1/postgres",
-        address: "127.0.0.1:1",
-        stop: async () => {
-          throw new Error("already gone");
-        },
-      }),
-    });
-    const result = await resolveServices(POSTGRES_SINGLE, { env: {}, deps: machine.deps });
-    await expect(result.stopAll()).resolves.toBeUndefined();
-  });
-});
-
-describe("RabbitMQ: AMQP_URL, the default port, a container, then a message", () => {
-  const RABBIT_ONLY: ServiceNeeds = { redis: false, postgres: false, rabbitmq: true, postgresSingleSessionOk: false };
-
-  it("uses AMQP_URL when it answers, prints it without its password, and looks nowhere else", async () => {
-    const machine = fakeMachine({ probeRabbitMQ: async () => OK });
-    const url = "amqp://app:s3cret@mq.internal:5672/course";
-    const result = await resolveServices(RABBIT_ONLY, { env: { AMQP_URL: url }, deps: machine.deps });
-    expect(result.resolved).toMatchObject([{ name: "rabbitmq", source: "env", url }]);
-    expect(result.resolved[0]?.describe).toContain("AMQP_URL");
-    expect(result.resolved[0]?.describe).not.toContain("s3cret");
-    expect(machine.called("probeRabbitMQ").map((c) => c.arg)).toEqual([url]);
-    expect(serviceEnv(result)).toEqual({ KATA_AMQP_URL: url });
-  });
-
-  it("reports an unreachable AMQP_URL naming the variable, without trying the default port", async () => {
-    const machine = fakeMachine({ probeRabbitMQ: async (url) => (url.includes("5672") ? OK : REFUSED) });
-    const result = await resolveServices(RABBIT_ONLY, { env: { AMQP_URL: "amqp://127.0.0.1:7777" }, deps: machine.deps });
-    expect(result.resolved).toEqual([]);
-    expect(result.unavailable[0]?.message).toContain("AMQP_URL");
-    expect(machine.called("probeRabbitMQ")).toHaveLength(1);
-  });
-
-  it("uses a broker on 127.0.0.1:5672 with guest/guest", async () => {
-    const machine = fakeMachine({ probeRabbitMQ: async () => OK });
-    const result = await resolveServices(RABBIT_ONLY, { env: {}, deps: machine.deps });
-    expect(result.resolved).toMatchObject([{ name: "rabbitmq", source: "local", url: "amqp://guest:guest@127.0.0.1:5672" }]);
-    expect(result.resolved[0]?.describe).toContain("127.0.0.1:5672");
-  });
-
-  it("starts a rabbitmq container when nothing listens and a runtime answers", async () => {
-    const server = fakeServer("amqp://guest:guest@localhost:32771", "localhost:32771");
-    const machine = fakeMachine({
-      probeRabbitMQ: async (url) => (url === server.url ? OK : REFUSED),
-      containerRuntime: async () => ({ available: true, description: "Docker 27 at /var/run/docker.sock" }),
-      startContainer: async () => server,
-    });
-    const result = await resolveServices(RABBIT_ONLY, { env: {}, deps: machine.deps });
-    expect(result.resolved).toMatchObject([{ name: "rabbitmq", source: "container", url: server.url }]);
-    expect(machine.called("startContainer").map((c) => c.arg)).toEqual(["rabbitmq"]);
-    await result.stopAll();
-    expect(server.stops).toBe(1);
-  });
-
-  it("names compose, a local install and AMQP_URL when nothing works, and never starts a private broker", async () => {
-    const machine = fakeMachine({ findBinary: async () => "/usr/sbin/rabbitmq-server" });
-    const result = await resolveServices(RABBIT_ONLY, { env: {}, deps: machine.deps });
-    const message = result.unavailable[0]?.message ?? "";
-    expect(message).toContain("docker compose up -d rabbitmq");
-    expect(message).toContain("rabbitmq-server -detached");
-    expect(message).toContain("AMQP_URL");
-    expect(message).toContain("127.0.0.1:5672");
-    expect(machine.called("findBinary")).toEqual([]);
-  });
-
-  it("is not touched when no selected kata needs it", async () => {
-    const machine = fakeMachine({ probeRedis: async () => OK });
-    await resolveServices(REDIS_ONLY, { env: {}, deps: machine.deps });
-    expect(machine.called("probeRabbitMQ")).toEqual([]);
   });
 });

@@ -4,7 +4,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findBinary, pathDirs, postgresBinDirs } from "../../src/services/binaries";
 import { unavailableMessage } from "../../src/services/messages";
-import { findLocalPostgres, locatePostgresTools, localPostgresCandidates, privatePostgresArgs } from "../../src/services/postgres";
+import {
+  findLocalPostgres,
+  locatePostgresTools,
+  localPostgresCandidates,
+  privatePostgresArgs,
+} from "../../src/services/postgres";
 import { classifyPostgresError, classifyRedisError } from "../../src/services/probe";
 import { fatalError, settingsFromOptions, settingsFromStartup, splitOptions } from "../../src/services/startup-options";
 import { privateRedisArgs } from "../../src/services/redis";
@@ -15,18 +20,38 @@ const withCode = (message: string, code: string) => Object.assign(new Error(mess
 
 describe("probe error classification", () => {
   it("tells a refused connection, a timeout, a password problem and a missing database apart", () => {
-    expect(classifyRedisError(withCode("connect ECONNREFUSED 127.0.0.1:6379", "ECONNREFUSED"), 800)).toMatchObject({ ok: false, kind: "refused" });
-    expect(classifyRedisError(new TimeoutError("PING", 800), 800)).toMatchObject({ kind: "timeout", reason: "no answer within 800 ms" });
+    expect(classifyRedisError(withCode("connect ECONNREFUSED 127.0.0.1:6379", "ECONNREFUSED"), 800)).toMatchObject({
+      ok: false,
+      kind: "refused",
+    });
+    expect(classifyRedisError(new TimeoutError("PING", 800), 800)).toMatchObject({
+      kind: "timeout",
+      reason: "no answer within 800 ms",
+    });
     expect(classifyRedisError(new Error("NOAUTH Authentication required."), 800)).toMatchObject({ kind: "auth" });
-    expect(classifyRedisError(new Error("WRONGPASS invalid username-password pair"), 800)).toMatchObject({ kind: "auth" });
+    expect(classifyRedisError(new Error("WRONGPASS invalid username-password pair"), 800)).toMatchObject({
+      kind: "auth",
+    });
 
-    expect(classifyPostgresError(withCode('database "test" does not exist', "3D000"), 800)).toMatchObject({ kind: "no-database" });
-    expect(classifyPostgresError(withCode('role "postgres" does not exist', "28000"), 800)).toMatchObject({ kind: "no-role" });
-    expect(classifyPostgresError(withCode('no pg_hba.conf entry for host "127.0.0.1"', "28000"), 800)).toMatchObject({ kind: "auth" });
-    expect(classifyPostgresError(withCode('password authentication failed for user "x"', "28P01"), 800)).toMatchObject({ kind: "auth" });
-    expect(classifyPostgresError(new Error("SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string"), 800)).toMatchObject({ kind: "auth" });
+    expect(classifyPostgresError(withCode('database "test" does not exist', "3D000"), 800)).toMatchObject({
+      kind: "no-database",
+    });
+    expect(classifyPostgresError(withCode('role "postgres" does not exist', "28000"), 800)).toMatchObject({
+      kind: "no-role",
+    });
+    expect(classifyPostgresError(withCode('no pg_hba.conf entry for host "127.0.0.1"', "28000"), 800)).toMatchObject({
+      kind: "auth",
+    });
+    expect(classifyPostgresError(withCode('password authentication failed for user "x"', "28P01"), 800)).toMatchObject({
+      kind: "auth",
+    });
+    expect(
+      classifyPostgresError(new Error("SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string"), 800),
+    ).toMatchObject({ kind: "auth" });
     expect(classifyPostgresError(new Error("timeout expired"), 800)).toMatchObject({ kind: "timeout" });
-    expect(classifyPostgresError(withCode("getaddrinfo ENOTFOUND db", "ENOTFOUND"), 800)).toMatchObject({ kind: "error" });
+    expect(classifyPostgresError(withCode("getaddrinfo ENOTFOUND db", "ENOTFOUND"), 800)).toMatchObject({
+      kind: "error",
+    });
   });
 });
 
@@ -56,7 +81,14 @@ describe("Postgres candidates on the default port", () => {
       "root/test",
       "root/postgres",
     ]);
-    expect(localPostgresCandidates("ada").map((c) => c.user)).toEqual(["postgres", "postgres", "ada", "ada", "root", "root"]);
+    expect(localPostgresCandidates("ada").map((c) => c.user)).toEqual([
+      "postgres",
+      "postgres",
+      "ada",
+      "ada",
+      "root",
+      "root",
+    ]);
   });
 
   it("stops at the first timeout and reports that something listens", async () => {
@@ -76,12 +108,23 @@ describe("Postgres candidates on the default port", () => {
 
 describe("command lines of private servers", () => {
   it("binds Redis to loopback, persists nothing and stays in the foreground", () => {
-    expect(privateRedisArgs(40000, "/tmp/x").join(" ")).toBe("--port 40000 --bind 127.0.0.1 --save  --appendonly no --dir /tmp/x --daemonize no");
+    expect(privateRedisArgs(40000, "/tmp/x").join(" ")).toBe(
+      "--port 40000 --bind 127.0.0.1 --save  --appendonly no --dir /tmp/x --daemonize no",
+    );
   });
 
   it("binds Postgres to loopback only, with no unix socket", () => {
     const args = privatePostgresArgs("/tmp/x/data", 40001);
-    expect(args).toEqual(expect.arrayContaining(["-D", "/tmp/x/data", "-p", "40001", "listen_addresses=127.0.0.1", "unix_socket_directories="]));
+    expect(args).toEqual(
+      expect.arrayContaining([
+        "-D",
+        "/tmp/x/data",
+        "-p",
+        "40001",
+        "listen_addresses=127.0.0.1",
+        "unix_socket_directories=",
+      ]),
+    );
   });
 });
 
@@ -112,7 +155,9 @@ describe("finding binaries", () => {
     const envPath = [path.join(root, "empty"), path.join(root, "local-bin")].join(path.delimiter);
     expect(await findBinary("initdb", [], envPath)).toBe(path.join(root, "local-bin", "initdb"));
     expect(await findBinary("not-executable", [], envPath)).toBeUndefined();
-    expect(await findBinary("initdb", [path.join(root, "pg", "9.6", "bin")], envPath)).toBe(path.join(root, "pg", "9.6", "bin", "initdb"));
+    expect(await findBinary("initdb", [path.join(root, "pg", "9.6", "bin")], envPath)).toBe(
+      path.join(root, "pg", "9.6", "bin", "initdb"),
+    );
     expect(pathDirs(`a${path.delimiter}${path.delimiter}b`)).toEqual(["a", "b"]);
   });
 
@@ -132,13 +177,19 @@ describe("finding binaries", () => {
     });
     expect(tools).toEqual({
       found: true,
-      tools: { initdb: path.join(root, "pg", "15", "bin", "initdb"), postgres: path.join(root, "pg", "15", "bin", "postgres") },
+      tools: {
+        initdb: path.join(root, "pg", "15", "bin", "initdb"),
+        postgres: path.join(root, "pg", "15", "bin", "postgres"),
+      },
     });
     const lonely = await locatePostgresTools({
       findBinary: (name, prefer) => findBinary(name, prefer, path.join(root, "pg", "9.6", "bin")),
       postgresBinDirs: async () => [],
     });
-    expect(lonely).toMatchObject({ found: false, reason: expect.stringContaining("no postgres server binary next to it") });
+    expect(lonely).toMatchObject({
+      found: false,
+      reason: expect.stringContaining("no postgres server binary next to it"),
+    });
   });
 });
 
@@ -158,7 +209,10 @@ describe("messages", () => {
 describe("startup settings for the embedded server", () => {
   /** A protocol 3.0 startup packet with these parameters, as pg sends it. */
   const startupPacket = (params: Record<string, string>): Buffer => {
-    const body = Buffer.concat([...Object.entries(params).map(([k, v]) => Buffer.from(`${k}\0${v}\0`)), Buffer.from([0])]);
+    const body = Buffer.concat([
+      ...Object.entries(params).map(([k, v]) => Buffer.from(`${k}\0${v}\0`)),
+      Buffer.from([0]),
+    ]);
     const header = Buffer.alloc(8);
     header.writeInt32BE(body.length + 8, 0);
     header.writeInt32BE(196_608, 4);
@@ -178,7 +232,13 @@ describe("startup settings for the embedded server", () => {
   });
 
   it("takes the options and the other GUC parameters from a startup packet, not user or database", () => {
-    const packet = startupPacket({ user: "postgres", database: "postgres", options: "-c search_path=kata_x", application_name: "kata", client_encoding: "UTF8" });
+    const packet = startupPacket({
+      user: "postgres",
+      database: "postgres",
+      options: "-c search_path=kata_x",
+      application_name: "kata",
+      client_encoding: "UTF8",
+    });
     expect(settingsFromStartup(packet)).toEqual([
       ["search_path", "kata_x"],
       ["application_name", "kata"],

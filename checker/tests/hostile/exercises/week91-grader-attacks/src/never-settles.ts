@@ -1,0 +1,6 @@
+// The test file's import of this module never finishes loading.
+await new Promise(() => {});
+
+export function answer(): number {
+  return 42;
+}

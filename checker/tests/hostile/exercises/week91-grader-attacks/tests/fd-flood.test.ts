@@ -1,0 +1,12 @@
+import { describe, expect, it } from "vitest";
+import { answer } from "../src/fd-flood";
+
+describe("fd-flood", () => {
+  it("answers 42", async () => {
+    expect(await answer()).toBe(42);
+  });
+
+  it("answers 42 deeply", async () => {
+    expect({ value: await answer() }).toEqual({ value: 42 });
+  });
+});
