@@ -17,10 +17,9 @@ function issuesFor(env: Record<string, string | undefined>): ConfigIssue[] {
   } catch (error) {
     thrown = error;
   }
-  expect(
-    thrown,
-    `loadConfig(${JSON.stringify(env)}) must refuse this environment with a ConfigError`,
-  ).toBeInstanceOf(ConfigError);
+  expect(thrown, `loadConfig(${JSON.stringify(env)}) must refuse this environment with a ConfigError`).toBeInstanceOf(
+    ConfigError,
+  );
   return [...(thrown as ConfigError).issues];
 }
 
@@ -79,10 +78,9 @@ describe("typed values and defaults", () => {
     expect(config.port, "PORT= in a .env file means 'not set', not port 0").toBe(8080);
     expect(config.logLevel).toBe("info");
     expect(config.trustProxy).toBe(false);
-    expect(
-      variablesOf(issuesFor({ DATABASE_URL: "" })),
-      "an empty DATABASE_URL is a missing one",
-    ).toEqual(["DATABASE_URL"]);
+    expect(variablesOf(issuesFor({ DATABASE_URL: "" })), "an empty DATABASE_URL is a missing one").toEqual([
+      "DATABASE_URL",
+    ]);
   });
 
   it("refuses a DATABASE_URL that is not a postgres URL, and an unknown NODE_ENV or LOG_LEVEL", () => {
@@ -97,13 +95,16 @@ describe("typed values and defaults", () => {
 });
 
 describe("booleans", () => {
-  it.each(["false", "0", "no", "off", "FALSE", "Off"])("reads %j as false (z.coerce.boolean would call it true)", (value) => {
-    expect(
-      loadConfig({ ...base, TRUST_PROXY: value }).trustProxy,
-      `Boolean(${JSON.stringify(value)}) is true: a non-empty string`,
-    ).toBe(false);
-    expect(loadConfig({ ...base, METRICS_ENABLED: value }).metricsEnabled).toBe(false);
-  });
+  it.each(["false", "0", "no", "off", "FALSE", "Off"])(
+    "reads %j as false (z.coerce.boolean would call it true)",
+    (value) => {
+      expect(
+        loadConfig({ ...base, TRUST_PROXY: value }).trustProxy,
+        `Boolean(${JSON.stringify(value)}) is true: a non-empty string`,
+      ).toBe(false);
+      expect(loadConfig({ ...base, METRICS_ENABLED: value }).metricsEnabled).toBe(false);
+    },
+  );
 
   it.each(["true", "1", "yes", "on", "TRUE", "Yes"])("reads %j as true", (value) => {
     expect(loadConfig({ ...base, TRUST_PROXY: value }).trustProxy).toBe(true);
@@ -121,7 +122,12 @@ describe("booleans", () => {
 
 describe("numbers", () => {
   it("reads PORT from plain decimal digits", () => {
-    for (const [value, port] of [["8080", 8080], ["1", 1], ["65535", 65535], ["443", 443]] as const) {
+    for (const [value, port] of [
+      ["8080", 8080],
+      ["1", 1],
+      ["65535", 65535],
+      ["443", 443],
+    ] as const) {
       expect(loadConfig({ ...base, PORT: value }).port).toBe(port);
     }
   });
@@ -140,10 +146,9 @@ describe("numbers", () => {
     expect(loadConfig({ ...base, REQUEST_TIMEOUT_MS: "1" }).http.requestTimeoutMs).toBe(1);
     expect(loadConfig({ ...base, REQUEST_TIMEOUT_MS: "600000" }).http.requestTimeoutMs).toBe(600_000);
     for (const value of ["0", "600001", "1.5", "10s", "-5"]) {
-      expect(
-        variablesOf(issuesFor({ ...base, REQUEST_TIMEOUT_MS: value })),
-        `REQUEST_TIMEOUT_MS=${value}`,
-      ).toEqual(["REQUEST_TIMEOUT_MS"]);
+      expect(variablesOf(issuesFor({ ...base, REQUEST_TIMEOUT_MS: value })), `REQUEST_TIMEOUT_MS=${value}`).toEqual([
+        "REQUEST_TIMEOUT_MS",
+      ]);
     }
   });
 });
@@ -155,12 +160,18 @@ describe("CORS_ORIGINS", () => {
   });
 
   it("refuses an entry that is not a bare http(s) origin, with one issue for the variable", () => {
-    const bad = ["ftp://files.example", "https://a.example/app", "https://a.example?x=1", "https://a.example#top", "https://me@a.example", "a.example"];
+    const bad = [
+      "ftp://files.example",
+      "https://a.example/app",
+      "https://a.example?x=1",
+      "https://a.example#top",
+      "https://me@a.example",
+      "a.example",
+    ];
     for (const value of bad) {
-      expect(
-        variablesOf(issuesFor({ ...base, CORS_ORIGINS: value })),
-        `CORS_ORIGINS=${value}`,
-      ).toEqual(["CORS_ORIGINS"]);
+      expect(variablesOf(issuesFor({ ...base, CORS_ORIGINS: value })), `CORS_ORIGINS=${value}`).toEqual([
+        "CORS_ORIGINS",
+      ]);
     }
     expect(
       variablesOf(issuesFor({ ...base, CORS_ORIGINS: "nope, https://ok.example, still-nope" })),
@@ -183,13 +194,12 @@ describe("every problem at once", () => {
     expect(
       variablesOf([...configError.issues]),
       "a deploy that fails on the first problem needs five restarts to find five",
-    ).toEqual(
-      ["DATABASE_URL", "LOG_LEVEL", "PORT", "REQUEST_TIMEOUT_MS", "TRUST_PROXY"],
-    );
+    ).toEqual(["DATABASE_URL", "LOG_LEVEL", "PORT", "REQUEST_TIMEOUT_MS", "TRUST_PROXY"]);
     for (const name of ["DATABASE_URL", "LOG_LEVEL", "PORT", "REQUEST_TIMEOUT_MS", "TRUST_PROXY"]) {
       expect(configError.message, "the start-up log line is all an operator sees").toContain(name);
     }
-    for (const issue of configError.issues) expect(issue.message.length, `issue for ${issue.variable} says what is wrong`).toBeGreaterThan(0);
+    for (const issue of configError.issues)
+      expect(issue.message.length, `issue for ${issue.variable} says what is wrong`).toBeGreaterThan(0);
   });
 
   it("requires SESSION_SECRET in production, and says so even when other variables are wrong too", () => {
@@ -201,10 +211,7 @@ describe("every problem at once", () => {
     expect(
       variablesOf(issuesFor({ NODE_ENV: "production" })),
       "a missing DATABASE_URL must not hide the production rule",
-    ).toEqual([
-      "DATABASE_URL",
-      "SESSION_SECRET",
-    ]);
+    ).toEqual(["DATABASE_URL", "SESSION_SECRET"]);
     expect(
       loadConfig({ ...base, NODE_ENV: "test" }).sessionSecret,
       "outside production the secret is optional",
@@ -218,7 +225,11 @@ describe("every problem at once", () => {
   it("never repeats a rejected value in a message: it may be a password", () => {
     let error: unknown;
     try {
-      loadConfig({ DATABASE_URL: "mysql://admin:Pa55-XYZ-leak@db/app", SESSION_SECRET: "tooshort-hunter2", NODE_ENV: "production" });
+      loadConfig({
+        DATABASE_URL: "mysql://admin:Pa55-XYZ-leak@db/app",
+        SESSION_SECRET: "tooshort-hunter2",
+        NODE_ENV: "production",
+      });
     } catch (caught) {
       error = caught;
     }
@@ -240,8 +251,13 @@ describe("secrets stay secret", () => {
     expect(leaks(`connecting to ${c.databaseUrl}`), "a template string calls toString()").toBe(false);
     const json = JSON.parse(JSON.stringify(c));
     expect(json.port, "redaction hides the secrets, not the rest").toBe(8080);
-    expect(typeof json.databaseUrl === "string" && json.databaseUrl !== "", "a redacted secret still shows that a value is set").toBe(true);
-    expect(String(c.databaseUrl), "String() of a secret is a placeholder, not nothing").not.toMatch(/^(|undefined|\[object Object\])$/);
+    expect(
+      typeof json.databaseUrl === "string" && json.databaseUrl !== "",
+      "a redacted secret still shows that a value is set",
+    ).toBe(true);
+    expect(String(c.databaseUrl), "String() of a secret is a placeholder, not nothing").not.toMatch(
+      /^(|undefined|\[object Object\])$/,
+    );
   });
 
   it("util.inspect and console.log show them redacted, at any depth and with hidden properties", () => {
@@ -270,7 +286,9 @@ describe("secrets stay secret", () => {
 
   it("keeps the value out of the object's own properties, and reveal() gives it back", () => {
     const secret = new Secret("s3cr3t-value");
-    const own = Object.getOwnPropertyNames(secret).map((key) => String((secret as unknown as Record<string, unknown>)[key]));
+    const own = Object.getOwnPropertyNames(secret).map((key) =>
+      String((secret as unknown as Record<string, unknown>)[key]),
+    );
     expect(
       own.some((value) => value.includes("s3cr3t-value")),
       "Object.keys or a spread would hand it to any serialiser",

@@ -24,7 +24,8 @@ const ignore = parseDockerignore(dockerignore);
 function expectNone(problems: readonly string[], why: string): void {
   expect(problems, `${why}:\n  ${problems.join("\n  ")}\n`).toEqual([]);
 }
-const where = (i: Instruction) => `line ${i.getRange().start.line + 1}: ${i.getKeyword()} ${i.getArgumentsContent() ?? ""}`.trim();
+const where = (i: Instruction) =>
+  `line ${i.getRange().start.line + 1}: ${i.getKeyword()} ${i.getArgumentsContent() ?? ""}`.trim();
 
 /** A developer's checkout: what a `docker build .` would send without a .dockerignore. */
 const NEEDED = ["package.json", "package-lock.json", "tsconfig.json", "src/main.ts", "src/health/probes.ts"];
@@ -39,10 +40,13 @@ function brought(copy: Instruction): string[] {
   // "." (or "./", "/") is the whole context; anything else matches as a path or a glob.
   const everything = sources.some((source) => path.posix.normalize(`${source}/`).replace(/^\.?\/+/, "") === "");
   const patterns = sources.map((source) => parseDockerignore(source));
-  return CHECKOUT.filter((file) => !isIgnored(ignore, file) && (everything || patterns.some((p) => isIgnored(p, file))));
+  return CHECKOUT.filter(
+    (file) => !isIgnored(ignore, file) && (everything || patterns.some((p) => isIgnored(p, file))),
+  );
 }
 
-const fromContext = (i: Instruction) => (keyword(i) === "COPY" || keyword(i) === "ADD") && flag(i, "from") === undefined;
+const fromContext = (i: Instruction) =>
+  (keyword(i) === "COPY" || keyword(i) === "ADD") && flag(i, "from") === undefined;
 const allInstructions = () => parsed.stages.flatMap((s) => s.instructions);
 const final = (): Stage => {
   expect(parsed.final, "the Dockerfile has no FROM: there is no image to check").toBeDefined();
@@ -82,7 +86,8 @@ describe("base images", () => {
       const colon = name.lastIndexOf(":");
       const tag = colon > slash ? name.slice(colon + 1) : undefined;
       if (tag === undefined) problems.push(`FROM ${stage.image}: no tag means latest`);
-      else if (!/^v?\d/.test(tag)) problems.push(`FROM ${stage.image}: "${tag}" moves; pin a version (node:22.12.0-bookworm-slim) or a digest`);
+      else if (!/^v?\d/.test(tag))
+        problems.push(`FROM ${stage.image}: "${tag}" moves; pin a version (node:22.12.0-bookworm-slim) or a digest`);
     }
     expect(parsed.stages.length, "no FROM at all").toBeGreaterThan(0);
     expectNone(problems, "a moving tag rebuilds a different image from the same commit: pin the base");
@@ -95,7 +100,9 @@ describe("dependencies", () => {
       .filter((i) => keyword(i) === "RUN")
       .flatMap((run) => runCommands(run).map((words) => ({ run, npm: npmVerb(words) })))
       .filter((c) => c.npm !== undefined);
-    const installs = npm.filter((c) => ["install", "i", "add"].includes(c.npm!.verb) && !c.npm!.words.some((w) => w === "-g" || w === "--global"));
+    const installs = npm.filter(
+      (c) => ["install", "i", "add"].includes(c.npm!.verb) && !c.npm!.words.some((w) => w === "-g" || w === "--global"),
+    );
     expectNone(
       installs.map((c) => where(c.run)),
       "npm install may update the lockfile: the image then differs from what CI tested",
@@ -112,7 +119,9 @@ describe("dependencies", () => {
       last.modules,
       "TypeScript, vitest and eslint have no business in production: install with --omit=dev, or prune before copying",
     ).not.toBe("with-dev");
-    const installed = last.chain().some((s) => s.instructions.some((i) => keyword(i) === "RUN" && runCommands(i).some((w) => npmVerb(w))));
+    const installed = last
+      .chain()
+      .some((s) => s.instructions.some((i) => keyword(i) === "RUN" && runCommands(i).some((w) => npmVerb(w))));
     expect(
       last.modules !== "none" || !installed,
       "the final stage ran npm but its dependencies could not be traced",
@@ -123,12 +132,20 @@ describe("dependencies", () => {
     const problems: string[] = [];
     let installs = 0;
     for (const stage of parsed.stages) {
-      const before: Instruction[] = stage.chain().slice(0, -1).flatMap((s) => s.instructions);
+      const before: Instruction[] = stage
+        .chain()
+        .slice(0, -1)
+        .flatMap((s) => s.instructions);
       for (const instruction of stage.instructions) {
-        const isInstall = keyword(instruction) === "RUN" && runCommands(instruction).some((w) => ["ci", "install", "i"].includes(npmVerb(w)?.verb ?? ""));
+        const isInstall =
+          keyword(instruction) === "RUN" &&
+          runCommands(instruction).some((w) => ["ci", "install", "i"].includes(npmVerb(w)?.verb ?? ""));
         if (isInstall) {
           installs++;
-          const copied = before.filter(fromContext).flatMap(brought).filter((file) => !MANIFESTS.has(file));
+          const copied = before
+            .filter(fromContext)
+            .flatMap(brought)
+            .filter((file) => !MANIFESTS.has(file));
           if (copied.length > 0) problems.push(`${where(instruction)} comes after copying ${copied.join(", ")}`);
         }
         before.push(instruction);
@@ -156,7 +173,11 @@ describe("runtime", () => {
     const cmd = effective(last, "CMD");
     expect(entrypoint ?? cmd, "no CMD or ENTRYPOINT: the image would run whatever its base runs").toBeDefined();
     for (const i of [entrypoint, cmd]) {
-      if (i) expect(isExecForm(i), `${where(i)}: shell form makes /bin/sh PID 1, and it does not pass SIGTERM on to node`).toBe(true);
+      if (i)
+        expect(
+          isExecForm(i),
+          `${where(i)}: shell form makes /bin/sh PID 1, and it does not pass SIGTERM on to node`,
+        ).toBe(true);
     }
     const argv = [...(entrypoint ? args(entrypoint) : []), ...(cmd ? args(cmd) : [])];
     const wrappers = new Set(["tini", "dumb-init"]);
@@ -192,12 +213,15 @@ describe("no secrets in the image", () => {
         const secrets = brought(i).filter((file) => SECRETS.includes(file));
         if (secrets.length > 0) problems.push(`${where(i)} copies ${secrets.join(", ")} into a layer`);
         for (const source of copySources(i as Copy)) {
-          if (/(^|\/)\.env|\.npmrc$|\.pem$|\.key$|id_rsa/.test(source)) problems.push(`${where(i)} names a secret file`);
+          if (/(^|\/)\.env|\.npmrc$|\.pem$|\.key$|id_rsa/.test(source))
+            problems.push(`${where(i)} names a secret file`);
         }
       }
       if (keyword(i) === "ARG" || keyword(i) === "ENV") {
         const names = i.getArguments().map((a) => a.getValue().split("=")[0]!);
-        for (const n of names) if (/TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i.test(n)) problems.push(`${where(i)}: ${n} stays in the image history`);
+        for (const n of names)
+          if (/TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i.test(n))
+            problems.push(`${where(i)}: ${n} stays in the image history`);
       }
     }
     expect(parsed.stages.length).toBeGreaterThan(0);

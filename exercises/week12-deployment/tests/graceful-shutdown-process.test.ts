@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { spawnKata, type KataProcess } from "#fixtures/process";
@@ -59,10 +58,9 @@ describe("on SIGTERM, a real server process drains and exits 0", { timeout: 60_0
     ).toBe(503);
     expect(await statusOf(port, "/"), "during the delay (3000 ms), requests that still arrive are served").toBe(200);
     const refusedAt = await firstRefusal(port, 10_000, "the process kept accepting connections long after its delay");
-    expect(
-      refusedAt - t0,
-      "new connections are refused only after SHUTDOWN_DELAY_MS (3000 ms)",
-    ).toBeGreaterThanOrEqual(2_950);
+    expect(refusedAt - t0, "new connections are refused only after SHUTDOWN_DELAY_MS (3000 ms)").toBeGreaterThanOrEqual(
+      2_950,
+    );
 
     const answered = await within(slow, 10_000, "the slow request started before SIGTERM never got an answer");
     const answeredAt = performance.now();
@@ -83,14 +81,12 @@ describe("on SIGTERM, a real server process drains and exits 0", { timeout: 60_0
     ).toEqual({ code: 0, signal: null });
     const finished = lineIndex(server, "finished /slow");
     expect(finished, "the slow request finished").toBeGreaterThanOrEqual(0);
-    expect(
+    expect(lineIndex(server, "closed db"), "the db pool is closed after the last request that uses it").toBeGreaterThan(
+      finished,
+    );
+    expect(lineIndex(server, "closed cache"), "then the cache pool, in the order given").toBeGreaterThan(
       lineIndex(server, "closed db"),
-      "the db pool is closed after the last request that uses it",
-    ).toBeGreaterThan(finished);
-    expect(
-      lineIndex(server, "closed cache"),
-      "then the cache pool, in the order given",
-    ).toBeGreaterThan(lineIndex(server, "closed db"));
+    );
     expect(await refuses(port), "nothing is left listening").toBe(true);
   });
 
@@ -109,7 +105,11 @@ describe("when waiting is not an option, the process exits non-zero", { timeout:
     server.child.kill("SIGTERM");
     await server.waitForLine(/^draining$/);
     server.child.kill("SIGTERM");
-    const exit = await exitOf(server, 10_000, "exiting on the second SIGTERM (the delay is 30 s: it must not wait for it)");
+    const exit = await exitOf(
+      server,
+      10_000,
+      "exiting on the second SIGTERM (the delay is 30 s: it must not wait for it)",
+    );
     expect(exit.signal, "the process handles the signal itself instead of dying of it").toBeNull();
     expect(exit.code, "a forced exit is not a clean one").not.toBe(0);
   });

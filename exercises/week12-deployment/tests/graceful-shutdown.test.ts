@@ -89,19 +89,21 @@ describe("the drain, in order", () => {
     const h = await harness({ propagationDelayMs: 2_000 });
     const t0 = performance.now();
     const drained = h.shutdown.begin("SIGTERM");
-    expect(
-      h.events[0],
-      "readiness goes to 503 before anything else, so the load balancers start to notice",
-    ).toBe("not ready");
+    expect(h.events[0], "readiness goes to 503 before anything else, so the load balancers start to notice").toBe(
+      "not ready",
+    );
     expect(h.lines, "the required log line").toContain("draining");
     // A keep-alive client: a client that asks for close would get it whatever the server does.
     const during = await get(h.port, "/ok", h.agent);
     expect(during.status, "during the propagation delay, load balancers still send requests: serve them").toBe(200);
-    expect(
-      during.headers.connection,
-      "tell keep-alive clients to reconnect, to a pod that is not leaving",
-    ).toBe("close");
-    const refusedAt = await firstRefusal(h.port, 8_000, "the server kept accepting connections long after the propagation delay");
+    expect(during.headers.connection, "tell keep-alive clients to reconnect, to a pod that is not leaving").toBe(
+      "close",
+    );
+    const refusedAt = await firstRefusal(
+      h.port,
+      8_000,
+      "the server kept accepting connections long after the propagation delay",
+    );
     expect(
       refusedAt - t0,
       "new connections are refused only after propagationDelayMs (2000 ms)",
@@ -126,7 +128,11 @@ describe("the drain, in order", () => {
       answered.headers.connection,
       "a response sent during the drain says Connection: close; otherwise the client may reuse a socket the server is closing",
     ).toBe("close");
-    await within(drained, 8_000, "the drain did not finish after the last request; did server.close() wait for a keep-alive socket?");
+    await within(
+      drained,
+      8_000,
+      "the drain did not finish after the last request; did server.close() wait for a keep-alive socket?",
+    );
     expect(h.events, "answer, then db, then cache (in the order given), then exit 0").toEqual([
       "not ready",
       "answered a",
@@ -141,7 +147,10 @@ describe("the drain, in order", () => {
     const idle = await get(h.port, "/ok", h.agent);
     expect(idle.headers.connection, "the client keeps this socket open for reuse").toBe("keep-alive");
     for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
-    expect(idle.socket.destroyed, "before the drain, keep-alive sockets stay open: closing them early defeats keep-alive").toBe(false);
+    expect(
+      idle.socket.destroyed,
+      "before the drain, keep-alive sockets stay open: closing them early defeats keep-alive",
+    ).toBe(false);
     const closed = once(idle.socket, "close");
     const drained = h.shutdown.begin("SIGTERM");
     await within(closed, 5_000, "an idle keep-alive socket stayed open: server.close() will wait 65 s for it");
@@ -159,10 +168,9 @@ describe("the drain, in order", () => {
     streaming.release.resolve();
     const answered = await within(reply, 5_000, "the streaming response never ended");
     expect(answered.status).toBe(200);
-    expect(
-      answered.headers.connection,
-      "its headers went out before the drain: it could not say close",
-    ).toBe("keep-alive");
+    expect(answered.headers.connection, "its headers went out before the drain: it could not say close").toBe(
+      "keep-alive",
+    );
     await within(drained, 9_000, "the drain never finished: after its response this socket is idle, close it then");
     expect(h.exits, "exit 0, before the deadline: the socket was closed when its response ended").toEqual([0]);
   });
@@ -192,10 +200,9 @@ describe("when it must not wait", () => {
     const refusedAt = await firstRefusal(h.port, 8_000, "the server kept accepting after its delay");
     await within(drained, 10_000, "a request that never ends must not hold the process past its deadline");
     const exitedAt = performance.now();
-    expect(
-      exitedAt - t0,
-      "the deadline is timeoutMs (2600 ms) after begin(), not earlier",
-    ).toBeGreaterThanOrEqual(2_550);
+    expect(exitedAt - t0, "the deadline is timeoutMs (2600 ms) after begin(), not earlier").toBeGreaterThanOrEqual(
+      2_550,
+    );
     // Stopping to accept took the 2000 ms delay; the deadline comes 600 ms later, not 2600 ms later.
     expect(
       exitedAt - t0,
@@ -237,7 +244,15 @@ describe("options", () => {
   it("refuses a negative or non-finite delay, and a deadline not longer than the delay (RangeError)", async () => {
     const h = await harness();
     const make = (propagationDelayMs: number, timeoutMs: number) => () =>
-      createGracefulShutdown({ server: h.server, markNotReady() {}, propagationDelayMs, timeoutMs, resources: [], exit() {}, log() {} });
+      createGracefulShutdown({
+        server: h.server,
+        markNotReady() {},
+        propagationDelayMs,
+        timeoutMs,
+        resources: [],
+        exit() {},
+        log() {},
+      });
     expect(make(-1, 1_000)).toThrow(RangeError);
     expect(make(Number.NaN, 1_000)).toThrow(RangeError);
     expect(make(5_000, 5_000), "a deadline that ends with the delay cuts off every drain").toThrow(RangeError);

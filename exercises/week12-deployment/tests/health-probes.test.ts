@@ -22,7 +22,11 @@ function deferred(): { promise: Promise<void>; resolve(): void } {
 }
 
 /** A real TCP dependency check: connects, sends PING, expects any reply. Honours its signal. */
-function tcpCheck(name: string, port: number, extra: Partial<HealthCheck> = {}): HealthCheck & { signals: AbortSignal[] } {
+function tcpCheck(
+  name: string,
+  port: number,
+  extra: Partial<HealthCheck> = {},
+): HealthCheck & { signals: AbortSignal[] } {
   const signals: AbortSignal[] = [];
   return {
     name,
@@ -112,10 +116,9 @@ describe("liveness checks the process only", () => {
     });
     const health = createHealth({ checks: [down.check] });
     const app = express().use(health.router);
-    expect(
-      (await request(app).get(liveness)).status,
-      "before start-up: the kubelet would restart a booting pod",
-    ).toBe(200);
+    expect((await request(app).get(liveness)).status, "before start-up: the kubelet would restart a booting pod").toBe(
+      200,
+    );
     health.markStarted();
     const live = await request(app).get(liveness);
     expect(live.status, "a database outage must not restart every pod at once").toBe(200);
@@ -178,10 +181,9 @@ describe("readiness checks the dependencies", () => {
     );
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ status: "fail", checks: { postgres: "timeout" } });
-    expect(
-      hanging.signals[0]?.aborted,
-      "abort the check's signal at the timeout, so it can release its socket",
-    ).toBe(true);
+    expect(hanging.signals[0]?.aborted, "abort the check's signal at the timeout, so it can release its socket").toBe(
+      true,
+    );
   });
 
   it("applies each check's own timeoutMs, and defaultTimeoutMs to the others", async () => {
@@ -201,20 +203,28 @@ describe("readiness checks the dependencies", () => {
     const aStarted = deferred();
     const bStarted = deferred();
     // Each check finishes only once the other has started: run one after the other, and the first one times out.
-    const a = manualCheck("a", async () => {
-      aStarted.resolve();
-      await bStarted.promise;
-    }, { timeoutMs: 3_000 });
-    const b = manualCheck("b", async () => {
-      bStarted.resolve();
-      await aStarted.promise;
-    }, { timeoutMs: 3_000 });
+    const a = manualCheck(
+      "a",
+      async () => {
+        aStarted.resolve();
+        await bStarted.promise;
+      },
+      { timeoutMs: 3_000 },
+    );
+    const b = manualCheck(
+      "b",
+      async () => {
+        bStarted.resolve();
+        await aStarted.promise;
+      },
+      { timeoutMs: 3_000 },
+    );
     const { app } = started({ checks: [a.check, b.check] });
     const res = await within(request(app).get(readiness), 8_000, "readyz did not answer");
-    expect(
-      res.body.checks,
-      "check a waited for b, which had not started: the checks ran one after the other",
-    ).toEqual({ a: "ok", b: "ok" });
+    expect(res.body.checks, "check a waited for b, which had not started: the checks ran one after the other").toEqual({
+      a: "ok",
+      b: "ok",
+    });
   });
 
   it("counts a check that rejects or throws synchronously as 'fail'", async () => {
@@ -260,10 +270,9 @@ describe("readiness checks the dependencies", () => {
     for (const path of [liveness, readiness, startup]) {
       const res = await request(app).get(path);
       expect(res.headers["content-type"], `${path} is JSON`).toMatch(/^application\/json/);
-      expect(
-        res.headers["cache-control"],
-        `${path}: a proxy that caches a probe hides the change it reports`,
-      ).toBe("no-store");
+      expect(res.headers["cache-control"], `${path}: a proxy that caches a probe hides the change it reports`).toBe(
+        "no-store",
+      );
     }
   });
 });
@@ -285,7 +294,11 @@ describe("cached briefly, so probes cannot overload a dependency", () => {
     app.use(health.router);
     const url = await listen(app);
 
-    const probes = Array.from({ length: 20 }, () => request(url).get(readiness).then((r) => r.status));
+    const probes = Array.from({ length: 20 }, () =>
+      request(url)
+        .get(readiness)
+        .then((r) => r.status),
+    );
     await within(allArrived.promise, 5_000, "the 20 probes did not reach the server");
     release.resolve();
     expect(await Promise.all(probes)).toEqual(Array(20).fill(200));
@@ -350,7 +363,9 @@ describe("draining", () => {
     const slow = manualCheck("postgres", () => release.promise);
     const { app, health } = started({ checks: [slow.check], cacheTtlMs: 0, clock: manualClock() });
     const url = await listen(app);
-    const answered = request(url).get(readiness).then((r) => r);
+    const answered = request(url)
+      .get(readiness)
+      .then((r) => r);
     await within(
       (async () => {
         while (slow.calls === 0) await new Promise((resolve) => setTimeout(resolve, 5));

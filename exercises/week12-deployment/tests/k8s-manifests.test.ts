@@ -1,7 +1,15 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { renderManifests, type ServiceDeployment } from "../src/k8s-manifests";
 import { closeSchemaWorker, isDnsLabel, unknownFields, validateObject } from "./support/k8s-schema";
-import { parseDocuments, preStopSleepSeconds, quantity, resolvePort, scaled, selects, type Obj } from "./support/k8s-reading";
+import {
+  parseDocuments,
+  preStopSleepSeconds,
+  quantity,
+  resolvePort,
+  scaled,
+  selects,
+  type Obj,
+} from "./support/k8s-reading";
 
 const base: ServiceDeployment = {
   name: "orders",
@@ -71,10 +79,9 @@ describe("four objects that the Kubernetes API accepts", () => {
         await unknownFields(doc.kind, doc),
         `${doc.kind}: the API server drops (or rejects) fields it does not know`,
       ).toEqual([]);
-      expect(
-        isDnsLabel(doc.metadata?.name),
-        `${doc.kind} name ${doc.metadata?.name} must be a DNS-1123 label`,
-      ).toBe(true);
+      expect(isDnsLabel(doc.metadata?.name), `${doc.kind} name ${doc.metadata?.name} must be a DNS-1123 label`).toBe(
+        true,
+      );
     }
   });
 });
@@ -84,10 +91,9 @@ describe("selectors", () => {
     const r1 = render();
     const r2 = render(config({ version: "1.5.0", image: "ghcr.io/acme/orders:1.5.0" }));
     expect(r1.podLabels["app.kubernetes.io/name"]).toBe("orders");
-    expect(
-      r1.podLabels["app.kubernetes.io/version"],
-      "the release is a pod label: dashboards group by it",
-    ).toBe("1.4.0");
+    expect(r1.podLabels["app.kubernetes.io/version"], "the release is a pod label: dashboards group by it").toBe(
+      "1.4.0",
+    );
     const selectors = (r: ReturnType<typeof render>) => ({
       deployment: r.deployment.spec?.selector?.matchLabels,
       service: r.service.spec?.selector,
@@ -117,10 +123,9 @@ describe("selectors", () => {
     expect(ports[0]!.port).toBe(8081);
     const target = resolvePort(ports[0]!.targetPort ?? ports[0]!.port, container);
     expect(target, "targetPort must reach containerPort, by number or by the port's name").toBe(3000);
-    expect(
-      container.ports?.find((p: Obj) => p.name === "http")?.containerPort,
-      "a container port named http",
-    ).toBe(3000);
+    expect(container.ports?.find((p: Obj) => p.name === "http")?.containerPort, "a container port named http").toBe(
+      3000,
+    );
     expect(service.spec?.type ?? "ClusterIP").toBe("ClusterIP");
   });
 });
@@ -128,7 +133,11 @@ describe("selectors", () => {
 describe("the container", () => {
   it("probes /startupz, /readyz and /livez on the container's port", () => {
     const { container } = render(config({ containerPort: 9090 }));
-    for (const [probe, path] of [["startupProbe", "/startupz"], ["readinessProbe", "/readyz"], ["livenessProbe", "/livez"]] as const) {
+    for (const [probe, path] of [
+      ["startupProbe", "/startupz"],
+      ["readinessProbe", "/readyz"],
+      ["livenessProbe", "/livez"],
+    ] as const) {
       const httpGet = container[probe]?.httpGet;
       expect(
         httpGet?.path,
@@ -144,15 +153,16 @@ describe("the container", () => {
     const resources = container.resources ?? {};
     expect(quantity(resources.requests?.cpu), "a CPU request: the scheduler and the HPA both need it").toBe(0.25);
     expect(quantity(resources.requests?.memory)).toBe(256 * 2 ** 20);
-    expect(
-      quantity(resources.limits?.memory),
-      "a memory limit: a leak kills this pod, not its neighbours",
-    ).toBe(512 * 2 ** 20);
+    expect(quantity(resources.limits?.memory), "a memory limit: a leak kills this pod, not its neighbours").toBe(
+      512 * 2 ** 20,
+    );
     expect(
       resources.limits?.cpu,
       "no cpu limit unless asked for: CPU limits throttle even an idle node",
     ).toBeUndefined();
-    const withCpu = render(config({ resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "1Gi", cpu: "1500m" } } })).container.resources;
+    const withCpu = render(
+      config({ resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "1Gi", cpu: "1500m" } } }),
+    ).container.resources;
     expect(quantity(withCpu?.limits?.cpu)).toBe(1.5);
     expect(quantity(withCpu?.requests?.memory)).toBe(2 ** 30);
   });
@@ -188,7 +198,11 @@ describe("the container", () => {
 
 describe("stopping and rolling out without losing requests", () => {
   it("sleeps the preStop delay and grants more grace than the delay plus the drain", () => {
-    for (const shutdown of [{ preStopSeconds: 5, drainSeconds: 20 }, { preStopSeconds: 10, drainSeconds: 40 }, { preStopSeconds: 0, drainSeconds: 60 }]) {
+    for (const shutdown of [
+      { preStopSeconds: 5, drainSeconds: 20 },
+      { preStopSeconds: 10, drainSeconds: 40 },
+      { preStopSeconds: 0, drainSeconds: 60 },
+    ]) {
       const { pod, container } = render(config({ shutdown }));
       expect(
         preStopSleepSeconds(container),
@@ -198,9 +212,7 @@ describe("stopping and rolling out without losing requests", () => {
       expect(
         grace,
         `grace ${grace} s must exceed preStop ${shutdown.preStopSeconds} s + drain ${shutdown.drainSeconds} s: the SIGKILL at its end cuts the drain off`,
-      ).toBeGreaterThan(
-        shutdown.preStopSeconds + shutdown.drainSeconds,
-      );
+      ).toBeGreaterThan(shutdown.preStopSeconds + shutdown.drainSeconds);
     }
   });
 
@@ -226,7 +238,10 @@ describe("stopping and rolling out without losing requests", () => {
         spec.minAvailable === undefined || spec.maxUnavailable === undefined,
         "minAvailable and maxUnavailable exclude each other",
       ).toBe(true);
-      const allowed = spec.minAvailable !== undefined ? min - scaled(spec.minAvailable, min) : Math.min(scaled(spec.maxUnavailable, min), min);
+      const allowed =
+        spec.minAvailable !== undefined
+          ? min - scaled(spec.minAvailable, min)
+          : Math.min(scaled(spec.maxUnavailable, min), min);
       expect(
         allowed,
         `at ${min} replicas the PDB must allow an eviction, or every node drain hangs`,
@@ -246,10 +261,10 @@ describe("stopping and rolling out without losing requests", () => {
     expect(hpa.spec?.minReplicas).toBe(4);
     expect(hpa.spec?.maxReplicas).toBe(12);
     const cpu = (hpa.spec?.metrics ?? []).find((m: Obj) => m.type === "Resource" && m.resource?.name === "cpu");
-    expect(
-      cpu?.resource?.target,
-      "scale on average CPU utilisation of the request",
-    ).toEqual({ type: "Utilization", averageUtilization: 65 });
+    expect(cpu?.resource?.target, "scale on average CPU utilisation of the request").toEqual({
+      type: "Utilization",
+      averageUtilization: 65,
+    });
   });
 });
 
@@ -283,6 +298,7 @@ describe("invalid config", () => {
       ["100 % CPU", { targetCpuPercent: 100 }],
       ["no preStop sleep", { shutdown: { preStopSeconds: 0, drainSeconds: 10 } }],
     ];
-    for (const [what, overrides] of fine) expect(() => renderManifests(config(overrides)), `${what} is valid`).not.toThrow();
+    for (const [what, overrides] of fine)
+      expect(() => renderManifests(config(overrides)), `${what} is valid`).not.toThrow();
   });
 });

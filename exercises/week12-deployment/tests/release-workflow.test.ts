@@ -30,12 +30,16 @@ function expectNone(problems: readonly string[], why: string): void {
   expect(problems, `${why}:\n  ${problems.join("\n  ")}\n`).toEqual([]);
 }
 const stepName = (step: Obj, i: number) => step.name ?? step.uses ?? `step ${i + 1}: ${runText(step).split("\n")[0]}`;
-const allSteps = () => Object.entries(jobs).flatMap(([id, job]) => stepsOf(job).map((step, i) => ({ id, job, step, where: `${id} > ${stepName(step, i)}` })));
+const allSteps = () =>
+  Object.entries(jobs).flatMap(([id, job]) =>
+    stepsOf(job).map((step, i) => ({ id, job, step, where: `${id} > ${stepName(step, i)}` })),
+  );
 const requireJobs = () => {
   const missing = REQUIRED.filter((id) => !jobs[id]);
   expect(missing, `the workflow needs jobs with the ids ${REQUIRED.join(", ")}`).toEqual([]);
 };
-const runsAnywhere = (job: Obj | undefined, pattern: RegExp) => stepsOf(job).some((step) => pattern.test(runText(step)));
+const runsAnywhere = (job: Obj | undefined, pattern: RegExp) =>
+  stepsOf(job).some((step) => pattern.test(runText(step)));
 
 describe("triggers", () => {
   it("runs for pull requests to main, pushes to main and version tags, and never on pull_request_target", () => {
@@ -52,22 +56,25 @@ describe("triggers", () => {
 describe("jobs and their order", () => {
   it("has lint, test, build and deploy jobs doing their work, and runs them in dependency order", () => {
     requireJobs();
-    const unknown = Object.entries(jobs).flatMap(([id, job]) => list(job.needs).filter((n) => !jobs[n]).map((n) => `${id} needs ${n}`));
+    const unknown = Object.entries(jobs).flatMap(([id, job]) =>
+      list(job.needs)
+        .filter((n) => !jobs[n])
+        .map((n) => `${id} needs ${n}`),
+    );
     expectNone(unknown, "a job needs a job that does not exist");
     expect(
       [...transitiveNeeds(workflow, "build")].sort(),
       "build waits for lint and test: no image from code that fails them",
-    ).toEqual(
-      expect.arrayContaining(["lint", "test"]),
-    );
+    ).toEqual(expect.arrayContaining(["lint", "test"]));
     expect(transitiveNeeds(workflow, "deploy").has("build"), "deploy waits for the image it deploys").toBe(true);
     expect(transitiveNeeds(workflow, "deploy").has("deploy"), "a cycle in needs").toBe(false);
     expect(runsAnywhere(jobs.lint, /\bnpm run lint\b|\beslint\b/), "lint runs the linter (npm run lint)").toBe(true);
-    expect(
-      runsAnywhere(jobs.test, /\bnpm (run )?test\b|\bnpm t\b|\bvitest\b/),
-      "test runs the tests (npm test)",
-    ).toBe(true);
-    const builds = stepsOf(jobs.build).some((s) => actionName(usesOf(s)) === "docker/build-push-action" || /\bdocker (buildx )?build\b/.test(runText(s)));
+    expect(runsAnywhere(jobs.test, /\bnpm (run )?test\b|\bnpm t\b|\bvitest\b/), "test runs the tests (npm test)").toBe(
+      true,
+    );
+    const builds = stepsOf(jobs.build).some(
+      (s) => actionName(usesOf(s)) === "docker/build-push-action" || /\bdocker (buildx )?build\b/.test(runText(s)),
+    );
     expect(builds, "build builds the image (docker/build-push-action or docker build)").toBe(true);
   });
 
@@ -150,7 +157,10 @@ describe("releases", () => {
       groupFor(EVENTS.pushNextTag),
       "v1.4.0 and v1.5.0 must share one group, so their rollouts queue instead of overlapping",
     ).toBe(groupFor(EVENTS.pushTag));
-    const cancels = typeof concurrency === "object" ? truthy(valueFor(workflow, EVENTS.pushTag, concurrency["cancel-in-progress"] ?? false, deploy)) : false;
+    const cancels =
+      typeof concurrency === "object"
+        ? truthy(valueFor(workflow, EVENTS.pushTag, concurrency["cancel-in-progress"] ?? false, deploy))
+        : false;
     expect(cancels, "cancelling a rollout half-way leaves production between two versions").toBe(false);
   });
 });
@@ -163,9 +173,16 @@ describe("secrets", () => {
       for (const id of jobsRun(workflow, event)) {
         ranForPullRequests++;
         const job = jobs[id]!;
-        problems.push(...secretReferences({ env: workflow.env, jobEnv: job.env, with: job.with, services: job.services, container: job.container }, `${id} (${event.name})`));
+        problems.push(
+          ...secretReferences(
+            { env: workflow.env, jobEnv: job.env, with: job.with, services: job.services, container: job.container },
+            `${id} (${event.name})`,
+          ),
+        );
         if (job.secrets !== undefined) problems.push(`${id} (${event.name}): passes secrets to a reusable workflow`);
-        stepsRun(workflow, id, event).forEach((step, i) => problems.push(...secretReferences(step, `${id} > ${stepName(step, i)} (${event.name})`)));
+        stepsRun(workflow, id, event).forEach((step, i) =>
+          problems.push(...secretReferences(step, `${id} > ${stepName(step, i)} (${event.name})`)),
+        );
       }
     }
     expect(ranForPullRequests, "the checks must run for pull requests too").toBeGreaterThan(0);
@@ -180,12 +197,16 @@ describe("secrets", () => {
     for (const { job, step, where } of allSteps()) {
       const run = runText(step);
       if (run === "") continue;
-      if (/\$\{\{[^}]*\bsecrets\b/.test(run)) problems.push(`${where}: \${{ secrets... }} is pasted into the script (and its logs); pass it through env:`);
+      if (/\$\{\{[^}]*\bsecrets\b/.test(run))
+        problems.push(`${where}: \${{ secrets... }} is pasted into the script (and its logs); pass it through env:`);
       const env = { ...(workflow.env ?? {}), ...(job.env ?? {}), ...(step.env ?? {}) };
-      const secretVars = Object.entries(env).filter(([, v]) => /\bsecrets\b/.test(String(v))).map(([k]) => k);
+      const secretVars = Object.entries(env)
+        .filter(([, v]) => /\bsecrets\b/.test(String(v)))
+        .map(([k]) => k);
       if (secretVars.length === 0) continue;
       for (const line of run.split("\n")) {
-        if (/\bset\s+(-[a-z]*x|-o\s+xtrace)\b/.test(line)) problems.push(`${where}: set -x prints every command, secrets expanded`);
+        if (/\bset\s+(-[a-z]*x|-o\s+xtrace)\b/.test(line))
+          problems.push(`${where}: set -x prints every command, secrets expanded`);
         if (/^\s*(printenv|env)\s*$/.test(line)) problems.push(`${where}: prints the environment, secrets included`);
         for (const name of secretVars) {
           const at = line.search(new RegExp(`\\$\\{?${name}\\b`));
@@ -201,11 +222,20 @@ describe("secrets", () => {
 describe("supply chain", () => {
   it("pins every action to a full commit SHA", () => {
     const uses = [
-      ...Object.entries(jobs).filter(([, job]) => typeof job.uses === "string").map(([id, job]) => ({ where: id, uses: job.uses as string })),
-      ...allSteps().filter(({ step }) => usesOf(step) !== "").map(({ where, step }) => ({ where, uses: usesOf(step) })),
+      ...Object.entries(jobs)
+        .filter(([, job]) => typeof job.uses === "string")
+        .map(([id, job]) => ({ where: id, uses: job.uses as string })),
+      ...allSteps()
+        .filter(({ step }) => usesOf(step) !== "")
+        .map(({ where, step }) => ({ where, uses: usesOf(step) })),
     ];
     expect(uses.length, "no action used at all").toBeGreaterThan(0);
-    const unpinned = uses.filter(({ uses }) => !uses.startsWith("./") && !/^docker:\/\/.+@sha256:[0-9a-f]{64}$/.test(uses) && !/^[^@\s]+@[0-9a-f]{40}$/.test(uses));
+    const unpinned = uses.filter(
+      ({ uses }) =>
+        !uses.startsWith("./") &&
+        !/^docker:\/\/.+@sha256:[0-9a-f]{64}$/.test(uses) &&
+        !/^[^@\s]+@[0-9a-f]{40}$/.test(uses),
+    );
     expectNone(
       unpinned.map(({ where, uses }) => `${where}: ${uses}`),
       "a tag can be moved to other code (tj-actions/changed-files, 2025): pin the commit",
@@ -221,14 +251,22 @@ describe("supply chain", () => {
       const first = steps.findIndex((s) => /\bnpm (ci|install|i)\b/.test(runText(s)));
       if (first < 0) continue;
       installers++;
-      if (steps.some((s) => /\bnpm (install|i)\b(?![^\n]*(-g|--global)\b)/.test(runText(s)))) installs.push(`${id} runs npm install`);
+      if (steps.some((s) => /\bnpm (install|i)\b(?![^\n]*(-g|--global)\b)/.test(runText(s))))
+        installs.push(`${id} runs npm install`);
       const cached = steps.slice(0, first).some((s) => {
         const action = actionName(usesOf(s));
         if (action === "actions/setup-node") return String(s.with?.cache ?? "") === "npm";
-        if (action === "actions/cache") return /\.npm\b/.test(String(s.with?.path ?? "")) && /hashFiles\([^)]*package-lock\.json/.test(String(s.with?.key ?? ""));
+        if (action === "actions/cache")
+          return (
+            /\.npm\b/.test(String(s.with?.path ?? "")) &&
+            /hashFiles\([^)]*package-lock\.json/.test(String(s.with?.key ?? ""))
+          );
         return false;
       });
-      if (!cached) problems.push(`${id}: no npm cache before npm ci (setup-node with cache: npm, or actions/cache on ~/.npm keyed on the lockfile)`);
+      if (!cached)
+        problems.push(
+          `${id}: no npm cache before npm ci (setup-node with cache: npm, or actions/cache on ~/.npm keyed on the lockfile)`,
+        );
     }
     expect(installers, "no job installs the dependencies").toBeGreaterThan(0);
     expectNone(
@@ -244,9 +282,14 @@ describe("supply chain", () => {
       permissions,
       "without permissions:, the token may write to the repository (the default on older repositories)",
     ).toBeDefined();
-    const writes = permissions === "write-all" ? ["write-all"] : typeof permissions === "object" && permissions !== null
-      ? Object.entries(permissions).filter(([, level]) => level === "write").map(([scope]) => scope)
-      : [];
+    const writes =
+      permissions === "write-all"
+        ? ["write-all"]
+        : typeof permissions === "object" && permissions !== null
+          ? Object.entries(permissions)
+              .filter(([, level]) => level === "write")
+              .map(([scope]) => scope)
+          : [];
     expect(
       permissions === "read-all" || (typeof permissions === "object" && permissions !== null),
       `permissions: ${JSON.stringify(permissions)}`,

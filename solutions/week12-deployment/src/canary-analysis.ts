@@ -22,11 +22,7 @@ export interface CanaryPolicy {
 }
 
 export type CanaryReason =
-  | "insufficient-data"
-  | "error-budget-exhausted"
-  | "error-rate-slo"
-  | "error-rate-regression"
-  | "latency-regression";
+  "insufficient-data" | "error-budget-exhausted" | "error-rate-slo" | "error-rate-regression" | "latency-regression";
 
 export interface CanaryVerdict {
   readonly decision: "promote" | "wait" | "rollback";

@@ -107,7 +107,10 @@ function toOrigin(entry: string): string | undefined {
 
 const corsOrigins = z.string().transform((list, ctx) => {
   const origins: string[] = [];
-  const entries = list.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  const entries = list
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
   for (const [index, entry] of entries.entries()) {
     const position = index + 1;
     const origin = toOrigin(entry);

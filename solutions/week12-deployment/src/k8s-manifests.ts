@@ -44,13 +44,19 @@ function check(ok: boolean, message: string): void {
 }
 
 function validate(c: ServiceDeployment): void {
-  for (const [field, value] of [["name", c.name], ["namespace", c.namespace]] as const) {
+  for (const [field, value] of [
+    ["name", c.name],
+    ["namespace", c.namespace],
+  ] as const) {
     check(value.length <= 63 && DNS_LABEL.test(value), `${field} must be a DNS-1123 label: ${JSON.stringify(value)}`);
   }
   const version = c.version;
   check(version.length <= 63 && LABEL_VALUE.test(version), `version must be a label value: ${JSON.stringify(version)}`);
   check(c.image.trim() !== "", "image is required");
-  for (const [field, port] of [["containerPort", c.containerPort], ["servicePort", c.servicePort]] as const) {
+  for (const [field, port] of [
+    ["containerPort", c.containerPort],
+    ["servicePort", c.servicePort],
+  ] as const) {
     check(Number.isInteger(port) && port >= 1 && port <= 65_535, `${field} must be a port number`);
   }
   const { min, max } = c.replicas;

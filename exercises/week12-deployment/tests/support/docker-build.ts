@@ -21,7 +21,11 @@ function probe(): { available: boolean; reason: string } {
   if (process.env.KATA_SKIP_IMAGE_BUILD === "1") return { available: false, reason: "KATA_SKIP_IMAGE_BUILD=1 is set" };
   const info = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 10_000, encoding: "utf8" });
   if (info.error) return { available: false, reason: `no docker command (${info.error.message})` };
-  if (info.status !== 0) return { available: false, reason: `\`docker info\` failed: no Docker engine runs here (${(info.stderr || "").trim().split("\n").pop()})` };
+  if (info.status !== 0)
+    return {
+      available: false,
+      reason: `\`docker info\` failed: no Docker engine runs here (${(info.stderr || "").trim().split("\n").pop()})`,
+    };
   return { available: true, reason: `Docker ${info.stdout.trim()}` };
 }
 
@@ -29,10 +33,15 @@ export const dockerEngine = probe();
 
 function docker(argv: string[], cwd: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("docker", argv, { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, DOCKER_BUILDKIT: "1" } }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`docker ${argv[0]} failed: ${error.message}\n${stderr.slice(-3000)}`));
-      else resolve(stdout);
-    });
+    execFile(
+      "docker",
+      argv,
+      { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, DOCKER_BUILDKIT: "1" } },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`docker ${argv[0]} failed: ${error.message}\n${stderr.slice(-3000)}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -87,7 +96,10 @@ export function registerImageBuildTest(dockerfile: string, dockerignore: string)
       let container: string | undefined;
       try {
         await docker(["build", "--tag", tag, "--file", "Dockerfile", "."], context, 540_000);
-        const [image] = JSON.parse(await docker(["image", "inspect", tag], context, 30_000)) as { Size: number; Config: { User?: string } }[];
+        const [image] = JSON.parse(await docker(["image", "inspect", tag], context, 30_000)) as {
+          Size: number;
+          Config: { User?: string };
+        }[];
         expect(
           image!.Size,
           `the image is ${Math.round(image!.Size / 1e6)} MB: start from a slim base and ship production dependencies only`,
@@ -100,10 +112,9 @@ export function registerImageBuildTest(dockerfile: string, dockerignore: string)
         container = (await docker(["create", tag], context, 30_000)).trim();
         const files = await listFiles(container, 120_000);
         const found = (re: RegExp) => files.filter((f) => re.test(f));
-        expect(
-          found(/(^|\/)\.env(\.|$)|(^|\/)\.npmrc$/),
-          "a secret from the build context is in the image",
-        ).toEqual([]);
+        expect(found(/(^|\/)\.env(\.|$)|(^|\/)\.npmrc$/), "a secret from the build context is in the image").toEqual(
+          [],
+        );
         expect(found(/(^|\/)node_modules\/typescript\/package\.json$/), "a dev dependency is in the image").toEqual([]);
         expect(found(/(^|\/)node_modules\/left-over\//), "the host's node_modules was copied in").toEqual([]);
         expect(found(/(^|\/)dist\/main\.js$/).length, "the compiled service is not in the image").toBeGreaterThan(0);

@@ -46,7 +46,12 @@ export interface ParsedDockerfile {
 
 export const keyword = (i: Instruction) => i.getKeyword().toUpperCase();
 export const flag = (i: Instruction, name: string) =>
-  "getFlags" in i ? (i as ModifiableInstruction).getFlags().find((f) => f.getName().toLowerCase() === name)?.getValue() ?? undefined : undefined;
+  "getFlags" in i
+    ? ((i as ModifiableInstruction)
+        .getFlags()
+        .find((f) => f.getName().toLowerCase() === name)
+        ?.getValue() ?? undefined)
+    : undefined;
 
 /** The arguments of an instruction, from JSON form when it is written that way. */
 export function args(i: Instruction): string[] {
@@ -58,14 +63,21 @@ export function args(i: Instruction): string[] {
 }
 
 export const isExecForm = (i: Instruction) =>
-  "getOpeningBracket" in i && (i as JSONInstruction).getOpeningBracket() !== null && (i as JSONInstruction).getJSONStrings().length > 0;
+  "getOpeningBracket" in i &&
+  (i as JSONInstruction).getOpeningBracket() !== null &&
+  (i as JSONInstruction).getJSONStrings().length > 0;
 
 /** The shell command of a RUN, split into simple commands at &&, ||, ; and |. */
 export function runCommands(run: Instruction): string[][] {
   const text = isExecForm(run) ? args(run).join(" ") : (run.getArgumentsContent() ?? "");
   return text
     .split(/&&|\|\||;|\||\n/)
-    .map((part) => part.trim().split(/\s+/).filter((w) => w !== ""))
+    .map((part) =>
+      part
+        .trim()
+        .split(/\s+/)
+        .filter((w) => w !== ""),
+    )
     .filter((words) => words.length > 0);
 }
 
@@ -81,10 +93,17 @@ export function npmVerb(words: string[]): { verb: string; words: string[]; env: 
 }
 
 const omitsDev = (words: string[]) =>
-  words.some((w, i) => w === "--omit=dev" || (w === "--omit" && words[i + 1] === "dev") || w === "--production" || /^--only=prod(uction)?$/.test(w));
+  words.some(
+    (w, i) =>
+      w === "--omit=dev" ||
+      (w === "--omit" && words[i + 1] === "dev") ||
+      w === "--production" ||
+      /^--only=prod(uction)?$/.test(w),
+  );
 
 function setsProductionEnv(i: Instruction): boolean {
-  if (keyword(i) === "ENV") return (i as Env).getProperties().some((p) => p.getName() === "NODE_ENV" && p.getValue() === "production");
+  if (keyword(i) === "ENV")
+    return (i as Env).getProperties().some((p) => p.getName() === "NODE_ENV" && p.getValue() === "production");
   if (keyword(i) === "ARG") {
     const property = (i as Arg).getProperty();
     return property?.getName() === "NODE_ENV" && property.getValue() === "production";

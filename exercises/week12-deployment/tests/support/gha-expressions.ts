@@ -19,7 +19,11 @@ export interface StatusFunctions {
   cancelled(): boolean;
 }
 
-type Token = { kind: "num"; value: number } | { kind: "str"; value: string } | { kind: "id"; value: string } | { kind: "op"; value: string };
+type Token =
+  | { kind: "num"; value: number }
+  | { kind: "str"; value: string }
+  | { kind: "id"; value: string }
+  | { kind: "op"; value: string };
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -98,7 +102,8 @@ function equal(a: Value, b: Value): boolean {
 }
 
 function compare(a: Value, b: Value): number {
-  if (typeof a === "string" && typeof b === "string") return a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0;
+  if (typeof a === "string" && typeof b === "string")
+    return a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0;
   const x = toNumber(a);
   const y = toNumber(b);
   return Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : x - y;
@@ -122,7 +127,10 @@ export function evaluate(expression: string, context: Context, status: StatusFun
     if (fn === "always") return status.always();
     if (fn === "failure") return status.failure();
     if (fn === "cancelled") return status.cancelled();
-    if (fn === "contains") return Array.isArray(a) ? a.some((item) => equal(item, b)) : toText(a).toLowerCase().includes(toText(b).toLowerCase());
+    if (fn === "contains")
+      return Array.isArray(a)
+        ? a.some((item) => equal(item, b))
+        : toText(a).toLowerCase().includes(toText(b).toLowerCase());
     if (fn === "startswith") return toText(a).toLowerCase().startsWith(toText(b).toLowerCase());
     if (fn === "endswith") return toText(a).toLowerCase().endsWith(toText(b).toLowerCase());
     if (fn === "format") return toText(a).replace(/\{(\d+)\}/g, (_, n: string) => toText(args[Number(n) + 1] ?? null));
@@ -170,14 +178,19 @@ export function evaluate(expression: string, context: Context, status: StatusFun
         pos++;
         const name = peek();
         pos++;
-        if (name?.kind === "op" && name.value === "*") value = Array.isArray(value) ? value : isObject(value) ? Object.values(value) : [];
+        if (name?.kind === "op" && name.value === "*")
+          value = Array.isArray(value) ? value : isObject(value) ? Object.values(value) : [];
         else if (name?.kind === "id") value = isObject(value) ? (value[name.value] ?? null) : null;
         else throw new SyntaxError(`bad property access in ${expression}`);
       } else if (isOp("[")) {
         pos++;
         const key = or();
         expectOp("]");
-        value = Array.isArray(value) ? (value[toNumber(key)] ?? null) : isObject(value) ? (value[toText(key)] ?? null) : null;
+        value = Array.isArray(value)
+          ? (value[toNumber(key)] ?? null)
+          : isObject(value)
+            ? (value[toText(key)] ?? null)
+            : null;
       } else return value;
     }
   };

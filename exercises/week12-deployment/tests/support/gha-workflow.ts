@@ -7,7 +7,6 @@
 import { parse } from "yaml";
 import { condition, interpolate, type Context, type StatusFunctions, type Value } from "./gha-expressions";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Obj = Record<string, any>;
 
 export interface GitHubEvent {
@@ -19,7 +18,15 @@ export interface GitHubEvent {
 }
 
 const repository = "acme/orders";
-const common = { repository, repository_owner: "acme", workflow: "release", run_id: "4242", run_number: "17", actor: "octocat", sha: "0d9f1e3b" };
+const common = {
+  repository,
+  repository_owner: "acme",
+  workflow: "release",
+  run_id: "4242",
+  run_number: "17",
+  actor: "octocat",
+  sha: "0d9f1e3b",
+};
 
 const forkPr = (name: "pull_request" | "pull_request_target"): GitHubEvent => ({
   label: `a ${name} from a fork`,
@@ -33,7 +40,14 @@ const forkPr = (name: "pull_request" | "pull_request_target"): GitHubEvent => ({
     ref_type: "branch",
     head_ref: "feature/faster",
     base_ref: "main",
-    event: { action: "synchronize", pull_request: { number: 7, head: { ref: "feature/faster", repo: { fork: true, full_name: "mallory/orders" } }, base: { ref: "main" } } },
+    event: {
+      action: "synchronize",
+      pull_request: {
+        number: 7,
+        head: { ref: "feature/faster", repo: { fork: true, full_name: "mallory/orders" } },
+        base: { ref: "main" },
+      },
+    },
   },
 });
 
@@ -66,8 +80,10 @@ export function parseWorkflow(text: string): Obj {
   return parsed !== null && typeof parsed === "object" ? (parsed as Obj) : {};
 }
 
-export const list = (value: unknown): string[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
-export const jobsOf = (workflow: Obj): Record<string, Obj> => (workflow.jobs && typeof workflow.jobs === "object" ? workflow.jobs : {});
+export const list = (value: unknown): string[] =>
+  value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+export const jobsOf = (workflow: Obj): Record<string, Obj> =>
+  workflow.jobs && typeof workflow.jobs === "object" ? workflow.jobs : {};
 export const stepsOf = (job: Obj | undefined): Obj[] => (Array.isArray(job?.steps) ? job.steps : []);
 
 /** GitHub's filter patterns: * (not /), ** (anything), ? (the previous character, optional), + and []. */
@@ -120,7 +136,10 @@ export function triggers(workflow: Obj, event: GitHubEvent): boolean {
   }
   const branchFilters = filters.branches !== undefined || filters["branches-ignore"] !== undefined;
   const tagFilters = filters.tags !== undefined || filters["tags-ignore"] !== undefined;
-  const [mine, ignore, others] = event.target.kind === "branch" ? ["branches", "branches-ignore", tagFilters] : ["tags", "tags-ignore", branchFilters];
+  const [mine, ignore, others] =
+    event.target.kind === "branch"
+      ? ["branches", "branches-ignore", tagFilters]
+      : ["tags", "tags-ignore", branchFilters];
   const ownFilters = filters[mine] !== undefined || filters[ignore] !== undefined;
   // Filters for only the other kind of ref mean: not this kind.
   if (!ownFilters) return !others;
@@ -145,7 +164,12 @@ function contextFor(workflow: Obj, event: GitHubEvent, job?: Obj, step?: Obj): C
   } as Context;
 }
 
-const status = (success: boolean): StatusFunctions => ({ success: () => success, always: () => true, failure: () => false, cancelled: () => false });
+const status = (success: boolean): StatusFunctions => ({
+  success: () => success,
+  always: () => true,
+  failure: () => false,
+  cancelled: () => false,
+});
 
 /** The jobs that run for `event`, in no particular order. */
 export function jobsRun(workflow: Obj, event: GitHubEvent): Set<string> {
@@ -197,7 +221,8 @@ const SECRET = /\bsecrets\s*(?:\.\s*(?!GITHUB_TOKEN\b)[A-Za-z_][\w-]*|\[)/;
 export function secretReferences(value: unknown, at: string): string[] {
   if (typeof value === "string") return SECRET.test(value) ? [at] : [];
   if (Array.isArray(value)) return value.flatMap((v, i) => secretReferences(v, `${at}[${i}]`));
-  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => secretReferences(v, `${at}.${k}`));
+  if (value && typeof value === "object")
+    return Object.entries(value).flatMap(([k, v]) => secretReferences(v, `${at}.${k}`));
   return [];
 }
 

@@ -1,15 +1,16 @@
 /** Reading the meaning out of rendered manifests: quantities, int-or-percent values, ports. */
 import { parseAllDocuments } from "yaml";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Obj = Record<string, any>;
 
 /** Every YAML document as plain data (aliases and anchors resolved); fails on a YAML error. */
 export function parseDocuments(text: string): Obj[] {
-  return parseAllDocuments(text).map((doc, i) => {
-    if (doc.errors.length > 0) throw new Error(`YAML document ${i + 1}: ${doc.errors[0]!.message}`);
-    return doc.toJS({ maxAliasCount: 1_000 }) as Obj;
-  }).filter((doc) => doc !== null && doc !== undefined);
+  return parseAllDocuments(text)
+    .map((doc, i) => {
+      if (doc.errors.length > 0) throw new Error(`YAML document ${i + 1}: ${doc.errors[0]!.message}`);
+      return doc.toJS({ maxAliasCount: 1_000 }) as Obj;
+    })
+    .filter((doc) => doc !== null && doc !== undefined);
 }
 
 const DECIMAL: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };

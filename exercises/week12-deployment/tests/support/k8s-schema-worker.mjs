@@ -50,7 +50,9 @@ function unknownFields(kind, object) {
     const candidates = objectMembers(type);
     if (candidates.length === 0) return;
     if (Array.isArray(value)) {
-      const element = candidates.map((c) => checker.getIndexTypeOfType(c, ts.IndexKind.Number)).find((e) => e !== undefined);
+      const element = candidates
+        .map((c) => checker.getIndexTypeOfType(c, ts.IndexKind.Number))
+        .find((e) => e !== undefined);
       if (element) value.forEach((item, i) => walk(item, element, `${at}[${i}]`));
       return;
     }

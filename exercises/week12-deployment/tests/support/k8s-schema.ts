@@ -17,7 +17,10 @@ const MODELS = {
   Deployment: { module: "kubernetes-models/apps/v1/Deployment", type: "IDeployment" },
   Service: { module: "kubernetes-models/v1/Service", type: "IService" },
   PodDisruptionBudget: { module: "kubernetes-models/policy/v1/PodDisruptionBudget", type: "IPodDisruptionBudget" },
-  HorizontalPodAutoscaler: { module: "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler", type: "IHorizontalPodAutoscaler" },
+  HorizontalPodAutoscaler: {
+    module: "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler",
+    type: "IHorizontalPodAutoscaler",
+  },
 } as const;
 
 const VALIDATE: Record<string, (object: never) => void> = {

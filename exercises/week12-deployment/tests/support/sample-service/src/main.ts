@@ -3,7 +3,13 @@
 import { createServer } from "node:http";
 import { z } from "zod";
 
-const port = z.coerce.number().int().min(1).max(65_535).default(8_080).parse(process.env.PORT || undefined);
+const port = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(65_535)
+  .default(8_080)
+  .parse(process.env.PORT || undefined);
 let draining = false;
 
 const server = createServer((req, res) => {
