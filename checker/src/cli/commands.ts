@@ -151,7 +151,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "docs",
-    summary: "rewrite the generated parts of README.md and CONTRIBUTING.md (weeks, commands, settings)",
+    summary: "rewrite what README.md, CONTRIBUTING.md and the grading matrix restate of the course (weeks, commands, settings)",
     audience: "maintainer",
     viaCourse: true,
     args: [],
