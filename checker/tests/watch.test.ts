@@ -46,5 +46,5 @@ it("re-runs the check on every save and quits cleanly on Ctrl-C", async () => {
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   child.kill("SIGINT");
   expect(await exited).toBe(0);
-  expect(out).toContain("stopped watching.");
+  expect(out).toContain("stopped watching week90.");
 }, 120_000);

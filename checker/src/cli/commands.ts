@@ -151,7 +151,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "docs",
-    summary: "rewrite what README.md, CONTRIBUTING.md and the grading matrix restate of the course (weeks, commands, settings)",
+    summary:
+      "rewrite what README.md, CONTRIBUTING.md and the grading matrix restate of the course (weeks, commands, settings)",
     audience: "maintainer",
     viaCourse: true,
     args: [],

@@ -69,18 +69,32 @@ export async function checkCommand(ctx: CommandContext, options: CheckOptions): 
     target: "exercises",
     log: (line) => ctx.err(ctx.style.dim(line)),
   });
+  return reportRun(ctx, week, tested.verdicts, tested.notes, options.all === true);
+}
+
+/**
+ * What check does with a run's verdicts (watch too, after every save): type-checks the katas
+ * that passed, records progress, prints the report with the next step. Returns the exit code.
+ */
+export async function reportRun(
+  ctx: CommandContext,
+  week: Week,
+  verdicts: readonly KataVerdict[],
+  notes: readonly string[],
+  all: boolean,
+): Promise<number> {
   // Only a kata whose tests all pass can change its verdict on a type error, so only those
   // files are type-checked: a learner still working on a kata pays nothing for it.
-  const passedNow = tested.verdicts.filter((v) => v.status === "passed").map((v) => v.kata);
+  const passedNow = verdicts.filter((v) => v.status === "passed").map((v) => v.kata);
   const ownFiles = passedNow
     .flatMap((k) => [...k.files, ...k.tests].map((f) => path.join(week.dir, f)))
     .filter((f) => existsSync(f));
   const errors = ownFiles.length > 0 ? await typecheck(ctx.course.root, ownFiles) : { errors: [], imports: new Map() };
-  const run = { ...tested, verdicts: tested.verdicts.map((v) => withTypeErrors(v, kataTypeErrors(v.kata, errors))) };
+  const judged = verdicts.map((v) => withTypeErrors(v, kataTypeErrors(v.kata, errors)));
 
   const now = new Date().toISOString();
   const saved = await updateProgress(ctx.course.root, (progress) => {
-    for (const verdict of run.verdicts) {
+    for (const verdict of judged) {
       if (verdict.status === "not-run") continue;
       const entry = kataProgress(progress, verdict.kata.key);
       entry.runs += 1;
@@ -99,19 +113,13 @@ export async function checkCommand(ctx: CommandContext, options: CheckOptions): 
   ctx.out(
     renderCheckReport({
       week,
-      verdicts: run.verdicts,
-      notes: run.notes,
-      next: nextStep(
-        ctx.course,
-        week,
-        run.verdicts,
-        passing,
-        (kata) => saved.progress.katas[kata.key]?.hintsShown ?? 0,
-      ),
+      verdicts: judged,
+      notes,
+      next: nextStep(ctx.course, week, judged, passing, (kata) => saved.progress.katas[kata.key]?.hintsShown ?? 0),
       style: ctx.style,
-      all: options.all === true,
+      all,
       passing: new Set(week.katas.filter((k) => passing.has(k.key)).map((k) => k.id)),
     }),
   );
-  return run.verdicts.every((v) => v.status === "passed") && run.notes.length === 0 ? 0 : 1;
+  return judged.every((v) => v.status === "passed") && notes.length === 0 ? 0 : 1;
 }

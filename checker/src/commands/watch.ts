@@ -1,72 +1,60 @@
-import { watch, type FSWatcher } from "node:fs";
 import path from "node:path";
 import { weekLabel } from "../course/select";
-import { CheckerError } from "../errors";
-import { checkCommand, selectKatas } from "./check";
+import { resolveServicesFor, testFiles } from "../runner/run-katas";
+import type { Owner } from "../runner/judge";
+import { notRun, verdictFor, type KataVerdict } from "../runner/verdicts";
+import { startWatchSession } from "../runner/watch-session";
+import { serviceEnv } from "../services";
+import { blockedReason } from "../runner/run-katas";
+import { reportRun, selectKatas } from "./check";
 import type { CommandContext } from "./context";
 
-const DEBOUNCE_MS = 150;
-
-/** `npm run watch week5 [kata]`: re-runs the check on every save of the week's src, until Ctrl-C. */
+/**
+ * `npm run watch week5 [kata]`: runs the check, then again after every save, until Ctrl-C.
+ * One vitest stays up for the whole session, so a re-run costs the tests that import the
+ * saved file and nothing more.
+ */
 export async function watchCommand(
   ctx: CommandContext,
   options: { week: string; kata?: string | undefined },
 ): Promise<number> {
-  const { week } = selectKatas(ctx.course, options.week, options.kata);
-  const srcDir = path.join(week.dir, "src");
+  const { week, katas } = selectKatas(ctx.course, options.week, options.kata);
   const clear = () => process.stdout.isTTY && process.stdout.write("\u001b[2J\u001b[3J\u001b[H");
-
-  let running = false;
-  let again = false;
-  let timer: NodeJS.Timeout | undefined;
-  const run = async () => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    clear();
-    try {
-      await checkCommand(ctx, options);
-    } catch (error) {
-      // A learner's mistake (say, a deleted test) must not end the watch; a bug still shows its stack.
-      ctx.err(
-        error instanceof CheckerError ? `${error.code}: ${error.message}` : String((error as Error).stack ?? error),
-      );
-    }
-    ctx.out(ctx.style.dim(`\nwatching ${path.relative(ctx.course.root, srcDir)}/ for changes · Ctrl-C to quit`));
-    running = false;
-    if (again) {
-      again = false;
-      void run();
-    }
-  };
-
-  let watcher: FSWatcher;
-  try {
-    watcher = watch(srcDir, { recursive: true }, () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void run(), DEBOUNCE_MS);
-    });
-  } catch (error) {
-    throw new CheckerError(
-      "E_USAGE",
-      `cannot watch ${srcDir}: ${(error as Error).message}`,
-      `npm run check ${weekLabel(week)}`,
-    );
+  const services = await resolveServicesFor(katas, (line) => ctx.err(ctx.style.dim(line)));
+  const verdicts = new Map<string, KataVerdict>();
+  const owners = new Map<string, Owner>();
+  for (const kata of katas) {
+    const reason = blockedReason(kata, services);
+    if (reason) verdicts.set(kata.key, notRun(kata, reason));
+    else for (const file of testFiles(ctx.course, kata)) owners.set(file, { week: kata.weekId, kata: kata.id });
   }
-  await run();
+  const srcDir = path.relative(ctx.course.root, path.join(week.dir, "src"));
+  const session = await startWatchSession({
+    root: ctx.course.root,
+    target: "exercises",
+    owners,
+    env: serviceEnv(services),
+    onRun: async (result, files) => {
+      clear();
+      // A re-run covers the files that import what changed; the other katas keep their verdicts.
+      const rerun = new Set(files.map((f) => owners.get(f)!.kata));
+      for (const kata of katas.filter((k) => rerun.has(k.id))) verdicts.set(kata.key, verdictFor(kata, result.tests));
+      const shown = katas.map((k) => verdicts.get(k.key)).filter((v): v is KataVerdict => v !== undefined);
+      await reportRun(ctx, week, shown, result.notes, false);
+      ctx.out(ctx.style.dim(`\nwatching ${srcDir}/ for changes · Ctrl-C to quit`));
+    },
+  });
   await new Promise<void>((resolve) => {
     const stop = () => {
-      clearTimeout(timer);
-      watcher.close();
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      ctx.out("\nstopped watching.");
       resolve();
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+  await session.close();
+  await services.stopAll();
+  ctx.out(`\nstopped watching ${weekLabel(week)}.`);
   return 0;
 }

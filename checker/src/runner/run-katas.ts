@@ -144,7 +144,7 @@ function missingTests(course: Course, kata: Kata, missing: string[]): KataVerdic
   return verdictFor(kata, tests);
 }
 
-function blockedReason(kata: Kata, resolution: ServiceResolution): string | undefined {
+export function blockedReason(kata: Kata, resolution: ServiceResolution): string | undefined {
   for (const name of kata.services) {
     const missing = resolution.unavailable.find((u) => u.name === name);
     if (missing) return missing.message;

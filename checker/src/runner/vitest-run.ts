@@ -67,7 +67,7 @@ function toUnhandled(error: SerializedError): UnhandledOutcome {
   };
 }
 
-class Collector implements Reporter {
+export class Collector implements Reporter {
   /** Each file's outcome as it ends, so a run cut short still has what finished. */
   readonly modules = new Map<string, ModuleOutcome>();
   unhandled: UnhandledOutcome[] = [];
@@ -92,21 +92,24 @@ class Collector implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<SerializedError>): void {
     for (const module of modules) this.modules.set(module.moduleId, toOutcome(module));
     this.unhandled = errors.map(toUnhandled);
+    this.onRunEnd?.(modules.map((m) => m.moduleId));
   }
+  /** Called after each run (a watch session has many) with the files that ran. */
+  onRunEnd?: (files: string[]) => void;
   // Learner output is not part of the report; swallowing it here also keeps a million
   // console.log lines from flooding the terminal.
   onUserConsoleLog(): void {}
 }
 
 /** The environment one run hands to vitest's config and forks, and what it must clean up. */
-interface RunSetup {
+export interface RunSetup {
   env: Record<string, string>;
   reportDir: string;
   canary: string;
   sandbox?: Sandbox;
 }
 
-function prepareRun(options: RunOptions): RunSetup {
+export function prepareRun(options: Pick<RunOptions, "env" | "target" | "grading">): RunSetup {
   const reportDir = mkdtempSync(path.join(os.tmpdir(), "kata-run-"));
   // Unguessable, so learner code cannot tell the must-fail tests apart by a name it knows.
   const canary = `${randomBytes(6).toString("hex")}`;
@@ -133,7 +136,7 @@ function prepareRun(options: RunOptions): RunSetup {
 }
 
 /** Sets variables for the duration of `work` (the config and the forks read process.env), then restores them. */
-async function withEnv<T>(vars: Record<string, string>, work: () => Promise<T>): Promise<T> {
+export async function withEnv<T>(vars: Record<string, string>, work: () => Promise<T>): Promise<T> {
   const saved = new Map<string, string | undefined>();
   for (const [key, value] of Object.entries(vars)) {
     saved.set(key, process.env[key]);
