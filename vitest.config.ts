@@ -58,6 +58,7 @@ const course = {
           // First, before any learner module: pin what the verdict depends on.
           "checker/vitest/setup-runtime-lock.ts",
           "checker/vitest/setup-watchdog.ts",
+          "checker/vitest/setup-output-cap.ts",
           // After-hooks run in reverse order of registration: the test file's own first, then
           // the exit guard (which drains late timers), then the leak guard, last.
           "checker/vitest/setup-leak-guard.ts",
