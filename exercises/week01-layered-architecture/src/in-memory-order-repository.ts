@@ -10,7 +10,9 @@
  *   changes). It returns the stored order at version n + 1.
  * - Copies in and out: mutating the object you passed or got back never changes what is
  *   stored, just as with a database.
- * - Two saves from the same version, started together: exactly one wins.
+ * - Saves from the same version, started together (the tests start five): exactly one wins,
+ *   every other one is rejected with ConcurrencyError. Reading the stored version, awaiting
+ *   anything, then writing lets them all pass the check first.
  *
  * Keep the exported names and signatures: the tests import them.
  */

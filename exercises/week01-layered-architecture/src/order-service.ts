@@ -12,7 +12,9 @@
  *   Pointer ("/customerId", "/lines", "/lines/2/quantity", "/lines/2/sku"):
  *     customerId: 1..ORDER_LIMITS.maxIdLength characters, not all blank;
  *     lines: 1..ORDER_LIMITS.maxLines of them; each sku 1..maxIdLength characters, not blank,
- *     not repeated from an earlier line; each quantity a whole number 1..maxQuantity.
+ *     not repeated from an earlier line; each quantity a whole number 1..maxQuantity; a line
+ *     that is not an object at all (null, a string: an untyped caller's JSON) is one issue
+ *     at "/lines/<i>", never a TypeError.
  *   If any, throw one ValidationError with all of them, before asking the catalogue anything.
  *   Then price every line from the catalogue in ONE call; a sku it does not sell is an issue at
  *   "/lines/<i>/sku". The total is the sum of quantity × unitPriceCents in integer cents; a

@@ -43,7 +43,13 @@ const ORDER_DTO = {
   updatedAt: "2026-02-03T09:31:00.456Z",
 };
 
-const VALID_BODY = { customerId: "cus-42", lines: [{ sku: "KB-101", quantity: 2 }, { sku: "CABLE-1", quantity: 3 }] };
+const VALID_BODY = {
+  customerId: "cus-42",
+  lines: [
+    { sku: "KB-101", quantity: 2 },
+    { sku: "CABLE-1", quantity: 3 },
+  ],
+};
 
 function harness() {
   const orders = {
@@ -53,7 +59,13 @@ function harness() {
   };
   const reported: unknown[] = [];
   const app = createOrdersApp(orders, { report: (error) => reported.push(error) });
-  return { app, orders, reported, calls: () => orders.placeOrder.mock.calls.length + orders.getOrder.mock.calls.length + orders.cancelOrder.mock.calls.length };
+  return {
+    app,
+    orders,
+    reported,
+    calls: () =>
+      orders.placeOrder.mock.calls.length + orders.getOrder.mock.calls.length + orders.cancelOrder.mock.calls.length,
+  };
 }
 
 interface ProblemResponse {
@@ -65,19 +77,44 @@ interface ProblemResponse {
 /** Asserts the RFC 9457 shape every error response of this API has. */
 function expectProblem(res: ProblemResponse, status: number, type: string, title?: string): void {
   expect(res.status, `HTTP status; body was ${JSON.stringify(res.body)}`).toBe(status);
-  expect(res.headers["content-type"], "every error is application/problem+json (RFC 9457 §3)").toMatch(/^application\/problem\+json\b/);
+  expect(res.headers["content-type"], "every error is application/problem+json (RFC 9457 §3)").toMatch(
+    /^application\/problem\+json\b/,
+  );
   expect(res.body.status, "the status member must equal the HTTP status, or clients and proxies disagree").toBe(status);
   expect(res.body.type, "type names the kind of problem; clients branch on it").toBe(type);
-  expect(typeof res.body.title === "string" && res.body.title.length > 0, "a problem has a short human-readable title").toBe(true);
-  expect(typeof res.body.detail === "string" && res.body.detail.length > 0, "a problem has a detail for this occurrence").toBe(true);
-  if (title !== undefined) expect(res.body.title, "with type about:blank the title is the HTTP status phrase (RFC 9457 §4.2.1)").toBe(title);
+  expect(
+    typeof res.body.title === "string" && res.body.title.length > 0,
+    "a problem has a short human-readable title",
+  ).toBe(true);
+  expect(
+    typeof res.body.detail === "string" && res.body.detail.length > 0,
+    "a problem has a detail for this occurrence",
+  ).toBe(true);
+  if (title !== undefined)
+    expect(res.body.title, "with type about:blank the title is the HTTP status phrase (RFC 9457 §4.2.1)").toBe(title);
+}
+
+/**
+ * The methods an Allow header lists, as a sorted set: RFC 9110 §10.2.1 fixes no order, and
+ * OPTIONS, which the app answers too, may be listed or not.
+ */
+function allowedMethods(header: string | undefined): string[] {
+  expect(
+    header,
+    "a 405 (and an OPTIONS answer) must carry an Allow header listing the methods that work (RFC 9110 §15.5.6)",
+  ).toBeTypeOf("string");
+  const methods = header!.split(",").map((method) => method.trim().toUpperCase());
+  return [...new Set(methods.filter((method) => method !== "OPTIONS"))].sort();
 }
 
 /** The distinct pointers of a problem's errors, sorted: one part may break several rules. */
 function pointers(res: { body: Record<string, unknown> }): string[] {
   const issues = (res.body.errors ?? []) as { pointer: unknown; detail: unknown }[];
   for (const issue of issues) {
-    expect(typeof issue.detail === "string" && issue.detail.length > 0, "each issue says what is wrong in its detail").toBe(true);
+    expect(
+      typeof issue.detail === "string" && issue.detail.length > 0,
+      "each issue says what is wrong in its detail",
+    ).toBe(true);
   }
   return [...new Set(issues.map((issue) => issue.pointer as string))].sort();
 }
@@ -102,7 +139,9 @@ describe("POST /orders places an order", () => {
   it("sends a DTO, not the domain object: ISO-8601 instants, a total per line, and no internal version", async () => {
     const { app } = harness();
     const res = await request(app).post("/orders").send(VALID_BODY);
-    expect(res.body, "the version is a storage detail; leaking it makes it part of the API forever").not.toHaveProperty("version");
+    expect(res.body, "the version is a storage detail; leaking it makes it part of the API forever").not.toHaveProperty(
+      "version",
+    );
     expect(res.body.createdAt).toBe("2026-02-03T09:30:00.123Z");
     expect(res.body.lines.map((line: { lineTotalCents: number }) => line.lineTotalCents)).toEqual([9_998, 750]);
   });
@@ -138,25 +177,52 @@ describe("POST /orders places an order", () => {
   it.each([
     ["customerId is missing", { lines: VALID_BODY.lines }, ["/customerId"]],
     ["customerId is blank", { ...VALID_BODY, customerId: "   " }, ["/customerId"]],
-    ["customerId is one character too long", { ...VALID_BODY, customerId: "c".repeat(ORDER_LIMITS.maxIdLength + 1) }, ["/customerId"]],
+    [
+      "customerId is one character too long",
+      { ...VALID_BODY, customerId: "c".repeat(ORDER_LIMITS.maxIdLength + 1) },
+      ["/customerId"],
+    ],
     ["customerId is a number", { ...VALID_BODY, customerId: 42 }, ["/customerId"]],
     ["lines is empty", { ...VALID_BODY, lines: [] }, ["/lines"]],
     ["lines is not an array", { ...VALID_BODY, lines: "KB-101" }, ["/lines"]],
     [
       "there is one line too many",
-      { ...VALID_BODY, lines: Array.from({ length: ORDER_LIMITS.maxLines + 1 }, (_, i) => ({ sku: `S-${i}`, quantity: 1 })) },
+      {
+        ...VALID_BODY,
+        lines: Array.from({ length: ORDER_LIMITS.maxLines + 1 }, (_, i) => ({ sku: `S-${i}`, quantity: 1 })),
+      },
       ["/lines"],
     ],
     ["a quantity is zero", { ...VALID_BODY, lines: [{ sku: "KB-101", quantity: 0 }] }, ["/lines/0/quantity"]],
-    ["a quantity is one above the limit", { ...VALID_BODY, lines: [{ sku: "KB-101", quantity: ORDER_LIMITS.maxQuantity + 1 }] }, ["/lines/0/quantity"]],
+    [
+      "a quantity is one above the limit",
+      { ...VALID_BODY, lines: [{ sku: "KB-101", quantity: ORDER_LIMITS.maxQuantity + 1 }] },
+      ["/lines/0/quantity"],
+    ],
     ["a quantity is fractional", { ...VALID_BODY, lines: [{ sku: "KB-101", quantity: 2.5 }] }, ["/lines/0/quantity"]],
     ["a quantity is a string", { ...VALID_BODY, lines: [{ sku: "KB-101", quantity: "2" }] }, ["/lines/0/quantity"]],
-    ["a sku is empty", { ...VALID_BODY, lines: [{ sku: "KB-101", quantity: 1 }, { sku: "", quantity: 1 }] }, ["/lines/1/sku"]],
-    ["a sku is one character too long", { ...VALID_BODY, lines: [{ sku: "S".repeat(ORDER_LIMITS.maxIdLength + 1), quantity: 1 }] }, ["/lines/0/sku"]],
+    [
+      "a sku is empty",
+      {
+        ...VALID_BODY,
+        lines: [
+          { sku: "KB-101", quantity: 1 },
+          { sku: "", quantity: 1 },
+        ],
+      },
+      ["/lines/1/sku"],
+    ],
+    [
+      "a sku is one character too long",
+      { ...VALID_BODY, lines: [{ sku: "S".repeat(ORDER_LIMITS.maxIdLength + 1), quantity: 1 }] },
+      ["/lines/0/sku"],
+    ],
     ["the body is an array", [VALID_BODY], [""]],
   ])("answers 422 when %s, pointing at the culprit", async (_label, body, expected) => {
     const { app, calls } = harness();
-    const res = await request(app).post("/orders").send(body as object);
+    const res = await request(app)
+      .post("/orders")
+      .send(body as object);
     expectProblem(res, 422, `${PROBLEMS}validation-failed`);
     expect(pointers(res), "errors[].pointer is an RFC 6901 JSON Pointer into the body").toEqual(expected);
     expect(calls()).toBe(0);
@@ -164,7 +230,9 @@ describe("POST /orders places an order", () => {
 
   it("escapes ~ and / inside a key as RFC 6901 says (~0 and ~1)", async () => {
     const { app } = harness();
-    const res = await request(app).post("/orders").send({ ...VALID_BODY, "a/b~c": true });
+    const res = await request(app)
+      .post("/orders")
+      .send({ ...VALID_BODY, "a/b~c": true });
     expect(pointers(res), "without escaping, /a/b~c would point at key b~c inside key a").toEqual(["/a~1b~0c"]);
   });
 
@@ -182,12 +250,17 @@ describe("POST /orders places an order", () => {
     orders.placeOrder.mockRejectedValueOnce(new ValidationError(issues));
     const res = await request(app).post("/orders").send(VALID_BODY);
     expectProblem(res, 422, `${PROBLEMS}validation-failed`);
-    expect(res.body.errors, "business-rule issues reach the client in the same format as schema issues").toEqual(issues);
+    expect(res.body.errors, "business-rule issues reach the client in the same format as schema issues").toEqual(
+      issues,
+    );
   });
 
   it("answers 400 to a body that is not valid JSON, without echoing it", async () => {
     const { app, calls } = harness();
-    const res = await request(app).post("/orders").set("Content-Type", "application/json").send('{"customerId": "SECRET-TOKEN-1" ');
+    const res = await request(app)
+      .post("/orders")
+      .set("Content-Type", "application/json")
+      .send('{"customerId": "SECRET-TOKEN-1" ');
     expectProblem(res, 400, "about:blank", "Bad Request");
     expect(res.text, "parser messages quote the body; a detail of your own does not").not.toContain("SECRET-TOKEN-1");
     expect(calls()).toBe(0);
@@ -202,7 +275,10 @@ describe("POST /orders places an order", () => {
 
   it("answers 415 to JSON in a charset or content encoding it cannot read", async () => {
     const { app, calls } = harness();
-    const latin1 = await request(app).post("/orders").set("Content-Type", "application/json; charset=latin1").send(JSON.stringify(VALID_BODY));
+    const latin1 = await request(app)
+      .post("/orders")
+      .set("Content-Type", "application/json; charset=latin1")
+      .send(JSON.stringify(VALID_BODY));
     expectProblem(latin1, 415, "about:blank", "Unsupported Media Type");
     const compressed = await request(app)
       .post("/orders")
@@ -219,9 +295,15 @@ describe("POST /orders places an order", () => {
       const body = JSON.stringify({ ...VALID_BODY, customerId: "" });
       return body.replace('"customerId":""', `"customerId":"${"c".repeat(bytes - body.length)}"`);
     };
-    const tooLarge = await request(app).post("/orders").set("Content-Type", "application/json").send(padded(16 * 1024 + 1));
+    const tooLarge = await request(app)
+      .post("/orders")
+      .set("Content-Type", "application/json")
+      .send(padded(16 * 1024 + 1));
     expectProblem(tooLarge, 413, "about:blank", "Content Too Large");
-    const justUnder = await request(app).post("/orders").set("Content-Type", "application/json").send(padded(16 * 1024));
+    const justUnder = await request(app)
+      .post("/orders")
+      .set("Content-Type", "application/json")
+      .send(padded(16 * 1024));
     expect(justUnder.status, "16 KiB itself is within the limit (it fails validation, not the size check)").toBe(422);
     expect(orders.placeOrder).not.toHaveBeenCalled();
   });
@@ -287,7 +369,9 @@ describe("POST /orders/:id/cancel cancels an order", () => {
     orders.cancelOrder.mockRejectedValueOnce(new ConcurrencyError(ORDER_ID, 7));
     const res = await request(app).post(`/orders/${ORDER_ID}/cancel`);
     expectProblem(res, 409, `${PROBLEMS}concurrency-conflict`);
-    expect(res.body.code, "the code tells a client that retrying after a reload may succeed").toBe("CONCURRENCY_CONFLICT");
+    expect(res.body.code, "the code tells a client that retrying after a reload may succeed").toBe(
+      "CONCURRENCY_CONFLICT",
+    );
   });
 
   it("answers 404 order-not-found for an unknown order, and for an id that cannot be one", async () => {
@@ -307,14 +391,17 @@ describe("every error is an RFC 9457 problem", () => {
   });
 
   it.each([
-    ["DELETE", `/orders/${ORDER_ID}`, "GET, HEAD"],
-    ["PUT", "/orders", "POST"],
-    ["GET", `/orders/${ORDER_ID}/cancel`, "POST"],
-  ] as const)("answers %s %s with 405 and Allow: %s", async (method, url, allow) => {
+    ["DELETE", `/orders/${ORDER_ID}`, ["GET", "HEAD"]],
+    ["PUT", "/orders", ["POST"]],
+    ["GET", `/orders/${ORDER_ID}/cancel`, ["POST"]],
+  ] as const)("answers %s %s with 405 and an Allow header listing %j, in any order", async (method, url, allow) => {
     const { app, calls } = harness();
     const res = await request(app)[method.toLowerCase() as "delete" | "put" | "get"](url);
     expectProblem(res, 405, "about:blank", "Method Not Allowed");
-    expect(res.headers.allow, "a 405 must list the methods that would work (RFC 9110 §15.5.6)").toBe(allow);
+    expect(
+      allowedMethods(res.headers.allow),
+      "Allow lists exactly the methods the resource serves; express answers HEAD wherever it answers GET",
+    ).toEqual([...allow].sort());
     expect(calls()).toBe(0);
   });
 
@@ -322,7 +409,12 @@ describe("every error is an RFC 9457 problem", () => {
     const { app } = harness();
     const res = await request(app).options("/orders");
     expect(res.status).toBe(204);
-    expect(res.headers.allow).toBe("POST");
+    expect(allowedMethods(res.headers.allow), "OPTIONS tells a client what it may send, without sending it").toEqual([
+      "POST",
+    ]);
+    const item = await request(app).options(`/orders/${ORDER_ID}`);
+    expect(item.status).toBe(204);
+    expect(allowedMethods(item.headers.allow)).toEqual(["GET", "HEAD"]);
   });
 
   it("hides an unexpected error behind a generic 500, and hands the original to report", async () => {
@@ -336,7 +428,10 @@ describe("every error is an RFC 9457 problem", () => {
     const res = await request(app).post("/orders").send(VALID_BODY);
     expectProblem(res, 500, "about:blank", "Internal Server Error");
     for (const secret of ["orders_pkey", "23505", "INSERT", "already exists", "node_modules"]) {
-      expect(res.text, `a 500 must not leak ${JSON.stringify(secret)}: messages and SQL help attackers, not clients`).not.toContain(secret);
+      expect(
+        res.text,
+        `a 500 must not leak ${JSON.stringify(secret)}: messages and SQL help attackers, not clients`,
+      ).not.toContain(secret);
     }
     expect(res.text, "a 500 must not leak a stack trace").not.toMatch(/\bat [^"]*:\d+:\d+/);
     expect(reported, "operators still need the real error: it goes to report, not to the client").toEqual([failure]);
@@ -363,7 +458,11 @@ describe("every error is an RFC 9457 problem", () => {
   });
 
   it("still answers with the problem when report itself throws", async () => {
-    const orders = { placeOrder: vi.fn(), getOrder: vi.fn(async () => Promise.reject(new Error("boom"))), cancelOrder: vi.fn() };
+    const orders = {
+      placeOrder: vi.fn(),
+      getOrder: vi.fn(async () => Promise.reject(new Error("boom"))),
+      cancelOrder: vi.fn(),
+    };
     const app = createOrdersApp(orders, {
       report: () => {
         throw new Error("the log shipper is down");
@@ -391,7 +490,9 @@ describe("every error is an RFC 9457 problem", () => {
     orders.getOrder.mockRejectedValueOnce(new NotFoundError(ORDER_ID));
     await request(app).get(`/orders/${ORDER_ID}`);
     await request(app).post("/orders").send({});
-    expect(reported, "a 4xx is the client's mistake; paging someone for it trains them to ignore the pager").toEqual([]);
+    expect(reported, "a 4xx is the client's mistake; paging someone for it trains them to ignore the pager").toEqual(
+      [],
+    );
   });
 
   it("does not advertise its framework with X-Powered-By", async () => {

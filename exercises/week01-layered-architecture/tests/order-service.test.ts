@@ -71,37 +71,49 @@ function setup(prices: Record<string, number> = PRICES) {
   return { service, repository, catalog, clock };
 }
 
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+async function rejectionOf(promise: Promise<unknown>, why = "the call resolved, but it must reject"): Promise<unknown> {
   try {
     await promise;
   } catch (error) {
     return error;
   }
-  throw new Error("expected the call to reject, but it resolved");
+  throw new Error(why);
 }
 
 /** The pointers of a ValidationError, sorted: the order of issues is not part of the contract. */
 async function pointersOf(promise: Promise<unknown>): Promise<string[]> {
-  const error = await rejectionOf(promise);
+  const error = await rejectionOf(
+    promise,
+    "placeOrder accepted a command that breaks a rule: it must reject with a ValidationError",
+  );
   expect(error, "a rule broken by the input is reported as a ValidationError").toBeInstanceOf(ValidationError);
   const { issues } = error as ValidationError;
   for (const issue of issues) {
-    expect(typeof issue.detail === "string" && issue.detail.trim().length > 0, `the issue at ${issue.pointer} says what is wrong`).toBe(true);
+    expect(
+      typeof issue.detail === "string" && issue.detail.trim().length > 0,
+      `the issue at ${issue.pointer} says what is wrong`,
+    ).toBe(true);
   }
   return issues.map((issue) => issue.pointer).sort();
 }
 
-const command = (lines: PlaceOrderCommand["lines"], customerId = "cus-42"): PlaceOrderCommand => ({ customerId, lines });
-const oneLine = (quantity: unknown, sku: unknown = "KB-101") => command([{ sku, quantity } as { sku: string; quantity: number }]);
+const command = (lines: PlaceOrderCommand["lines"], customerId = "cus-42"): PlaceOrderCommand => ({
+  customerId,
+  lines,
+});
+const oneLine = (quantity: unknown, sku: unknown = "KB-101") =>
+  command([{ sku, quantity } as { sku: string; quantity: number }]);
 
 describe("placeOrder", () => {
   it("prices every line from the catalogue, keeps the customer's line order, and totals in integer cents", async () => {
     const { service } = setup();
-    const order = await service.placeOrder(command([
-      { sku: "KB-101", quantity: 2 },
-      { sku: "CABLE-1", quantity: 3 },
-      { sku: "MOUSE-7", quantity: 1 },
-    ]));
+    const order = await service.placeOrder(
+      command([
+        { sku: "KB-101", quantity: 2 },
+        { sku: "CABLE-1", quantity: 3 },
+        { sku: "MOUSE-7", quantity: 1 },
+      ]),
+    );
     expect(order.lines, "each line carries the catalogue's price, in the order the customer gave").toStrictEqual([
       { sku: "KB-101", quantity: 2, unitPriceCents: 4_999 },
       { sku: "CABLE-1", quantity: 3, unitPriceCents: 250 },
@@ -136,11 +148,13 @@ describe("placeOrder", () => {
 
   it("asks the catalogue once for all the skus, not once per line", async () => {
     const { service, catalog } = setup();
-    await service.placeOrder(command([
-      { sku: "KB-101", quantity: 1 },
-      { sku: "MOUSE-7", quantity: 1 },
-      { sku: "CABLE-1", quantity: 1 },
-    ]));
+    await service.placeOrder(
+      command([
+        { sku: "KB-101", quantity: 1 },
+        { sku: "MOUSE-7", quantity: 1 },
+        { sku: "CABLE-1", quantity: 1 },
+      ]),
+    );
     expect(catalog.calls.length, "one round trip per order: N lookups for N lines is the N+1 query problem").toBe(1);
     expect([...catalog.calls[0]!].sort()).toEqual(["CABLE-1", "KB-101", "MOUSE-7"]);
   });
@@ -155,9 +169,10 @@ describe("placeOrder", () => {
     } as unknown as PlaceOrderCommand;
     const order = await service.placeOrder(sneaky);
     expect(order.status, "a new order is pending whatever the caller says").toBe("pending");
-    expect(repository.stored.get(order.id)!.lines, "stored lines hold exactly sku, quantity and the catalogue price").toStrictEqual([
-      { sku: "KB-101", quantity: 1, unitPriceCents: 4_999 },
-    ]);
+    expect(
+      repository.stored.get(order.id)!.lines,
+      "stored lines hold exactly sku, quantity and the catalogue price",
+    ).toStrictEqual([{ sku: "KB-101", quantity: 1, unitPriceCents: 4_999 }]);
     expect(order.totalCents).toBe(4_999);
   });
 
@@ -203,6 +218,19 @@ describe("placeOrder", () => {
     expect(repository.saves).toHaveLength(0);
   });
 
+  it("rejects a line that is not an object with an issue at its index, alongside the other problems", async () => {
+    const { service, catalog } = setup();
+    const malformed = {
+      customerId: "cus-1",
+      lines: [{ sku: "KB-101", quantity: 1 }, null, "CABLE-1", { sku: "", quantity: 1 }],
+    } as unknown as PlaceOrderCommand;
+    expect(
+      await pointersOf(service.placeOrder(malformed)),
+      "a queue consumer's JSON can hold anything: a null line is a validation issue, not a TypeError that becomes a 500",
+    ).toEqual(["/lines/1", "/lines/2", "/lines/3/sku"]);
+    expect(catalog.calls).toHaveLength(0);
+  });
+
   it("rejects one line more than maxLines at /lines", async () => {
     const prices: Record<string, number> = {};
     const lines = Array.from({ length: ORDER_LIMITS.maxLines + 1 }, (_, i) => {
@@ -242,7 +270,10 @@ describe("placeOrder", () => {
       { sku: "CABLE-1", quantity: 1 },
       { sku: "KB-101", quantity: 2 },
     ]);
-    expect(await pointersOf(service.placeOrder(repeated)), "two lines for one sku make totals and stock ambiguous").toEqual(["/lines/2/sku"]);
+    expect(
+      await pointersOf(service.placeOrder(repeated)),
+      "two lines for one sku make totals and stock ambiguous",
+    ).toEqual(["/lines/2/sku"]);
   });
 
   it("reports every problem of the command at once, not just the first", async () => {
@@ -255,13 +286,10 @@ describe("placeOrder", () => {
       ],
       " ",
     );
-    expect(await pointersOf(service.placeOrder(bad)), "a client fixes everything in one round trip only if told everything").toEqual([
-      "/customerId",
-      "/lines/0/quantity",
-      "/lines/1/sku",
-      "/lines/2/quantity",
-      "/lines/2/sku",
-    ]);
+    expect(
+      await pointersOf(service.placeOrder(bad)),
+      "a client fixes everything in one round trip only if told everything",
+    ).toEqual(["/customerId", "/lines/0/quantity", "/lines/1/sku", "/lines/2/quantity", "/lines/2/sku"]);
   });
 
   it("rejects skus the catalogue does not sell, one issue per line, and stores nothing", async () => {
@@ -302,7 +330,10 @@ describe("getOrder", () => {
 
   it("raises NotFoundError with the code ORDER_NOT_FOUND and the id when no order has it", async () => {
     const { service } = setup();
-    const error = await rejectionOf(service.getOrder("order-404"));
+    const error = await rejectionOf(
+      service.getOrder("order-404"),
+      "getOrder resolved for an id no order has: it must reject with NotFoundError",
+    );
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as NotFoundError).code).toBe("ORDER_NOT_FOUND");
     expect((error as NotFoundError).orderId).toBe("order-404");
@@ -338,9 +369,10 @@ describe("order life cycle: cancelOrder, payOrder and shipOrder", () => {
     expect(moved.status).toBe(TARGET[move]);
     expect(moved.updatedAt, "updatedAt records when the move happened").toEqual(new Date(clock.now()));
     expect(moved.createdAt, "createdAt never changes").toEqual(seeded.createdAt);
-    expect(repository.saves[0]!.version, "the changed copy is saved at the version it was read, so a concurrent change is detected").toBe(
-      seeded.version,
-    );
+    expect(
+      repository.saves[0]!.version,
+      "the changed copy is saved at the version it was read, so a concurrent change is detected",
+    ).toBe(seeded.version);
   });
 
   it.each([
@@ -356,7 +388,10 @@ describe("order life cycle: cancelOrder, payOrder and shipOrder", () => {
   ] as const)("refuses to move a %s order with %s: InvalidTransitionError, nothing saved", async (from, move) => {
     const { service, repository } = setup();
     const seeded = repository.seed(from);
-    const error = await rejectionOf(service[move](seeded.id));
+    const error = await rejectionOf(
+      service[move](seeded.id),
+      `${move} moved a ${from} order, which the life cycle forbids: it must reject with InvalidTransitionError`,
+    );
     expect(error).toBeInstanceOf(InvalidTransitionError);
     const transition = error as InvalidTransitionError;
     expect({ code: transition.code, orderId: transition.orderId, from: transition.from, to: transition.to }).toEqual({
@@ -369,12 +404,18 @@ describe("order life cycle: cancelOrder, payOrder and shipOrder", () => {
     expect(repository.stored.get(seeded.id)).toStrictEqual(seeded);
   });
 
-  it.each(["cancelOrder", "payOrder", "shipOrder"] as const)("raises NotFoundError from %s for an unknown id", async (move) => {
-    const { service } = setup();
-    const error = await rejectionOf(service[move]("order-404"));
-    expect(error).toBeInstanceOf(NotFoundError);
-    expect((error as NotFoundError).orderId).toBe("order-404");
-  });
+  it.each(["cancelOrder", "payOrder", "shipOrder"] as const)(
+    "raises NotFoundError from %s for an unknown id",
+    async (move) => {
+      const { service } = setup();
+      const error = await rejectionOf(
+        service[move]("order-404"),
+        `${move} resolved for an id no order has: it must reject with NotFoundError`,
+      );
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect((error as NotFoundError).orderId).toBe("order-404");
+    },
+  );
 
   it("lets the repository's ConcurrencyError through unchanged when someone else saved first", async () => {
     const { service, repository } = setup();
@@ -383,7 +424,11 @@ describe("order life cycle: cancelOrder, payOrder and shipOrder", () => {
     repository.save = async () => {
       throw conflict;
     };
-    expect(await rejectionOf(service.cancelOrder(seeded.id)), "swallowing a conflict would lose someone's write").toBe(conflict);
+    const outcome = rejectionOf(
+      service.cancelOrder(seeded.id),
+      "cancelOrder resolved although the repository refused the save: swallowing a conflict would lose someone's write",
+    );
+    expect(await outcome, "the repository's own ConcurrencyError, not a wrapper").toBe(conflict);
   });
 });
 

@@ -22,7 +22,14 @@ import { manualClock } from "#fixtures/clock";
 import { directImports, localFilesReached, packagesImportedDirectly, packagesReached } from "#fixtures/import-graph";
 import { kataPath } from "#fixtures/target";
 import { type CheckoutDeps, createCheckoutApp } from "../src/checkout/app";
-import { type CartLine, CheckoutRejected, checkAvailability, parseCoupon, priceCart, type Product } from "../src/checkout/domain";
+import {
+  type CartLine,
+  CheckoutRejected,
+  checkAvailability,
+  parseCoupon,
+  priceCart,
+  type Product,
+} from "../src/checkout/domain";
 
 // ----- the fake database ---------------------------------------------------------------------
 
@@ -63,7 +70,8 @@ const STATEMENTS = {
   rollback: /^ROLLBACK$/i,
   select: /^SELECT sku, name, price_cents, stock FROM products WHERE sku = ANY\(\$1\)( FOR UPDATE)?$/i,
   update: /^UPDATE products SET stock = stock - \$2 WHERE sku = \$1$/i,
-  insert: /^INSERT INTO orders \(customer_id, total_cents, created_at, lines\) VALUES \(\$1, \$2, \$3, \$4\) RETURNING id$/i,
+  insert:
+    /^INSERT INTO orders \(customer_id, total_cents, created_at, lines\) VALUES \(\$1, \$2, \$3, \$4\) RETURNING id$/i,
 };
 type Statement = keyof typeof STATEMENTS;
 
@@ -117,7 +125,13 @@ function fakeDatabase(options: { failOn?: Statement } = {}) {
         }
         case "insert": {
           const [customerId, totalCents, createdAt, lines] = params;
-          const order = { id: state.nextOrderId++, customerId, totalCents, createdAt, lines: typeof lines === "string" ? JSON.parse(lines) : lines };
+          const order = {
+            id: state.nextOrderId++,
+            customerId,
+            totalCents,
+            createdAt,
+            lines: typeof lines === "string" ? JSON.parse(lines) : lines,
+          };
           state.orders.push(order);
           // A bigserial id: pg returns int8 as a string.
           return { rows: [{ id: String(order.id) }], rowCount: 1 };
@@ -151,8 +165,13 @@ function checkoutHarness(options: { failOn?: Statement } = {}) {
   const reported: unknown[] = [];
   const app = createCheckoutApp({ db: database.db, clock, report: (error) => reported.push(error) });
   const checkout = async (body: unknown) => {
-    const res = await request(app).post("/checkout").send(body as object);
-    expect(database.unsupported(), "every statement must be one the legacy handler sends (see the header of this file)").toEqual([]);
+    const res = await request(app)
+      .post("/checkout")
+      .send(body as object);
+    expect(
+      database.unsupported(),
+      "every statement must be one the legacy handler sends (see the header of this file)",
+    ).toEqual([]);
     return res;
   };
   return { app, database, clock, reported, checkout };
@@ -172,7 +191,13 @@ const line = (sku: string, name: string, quantity: number, unitPriceCents: numbe
 describe("characterization: POST /checkout", () => {
   it("charges list price plus 4.99 shipping for a small cart, answering 201 with the receipt and a Location", async () => {
     const { checkout, clock } = checkoutHarness();
-    const res = await checkout({ customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 1 }, { sku: "CABLE-1", quantity: 2 }] });
+    const res = await checkout({
+      customerId: "cus-42",
+      items: [
+        { sku: "MOUSE-7", quantity: 1 },
+        { sku: "CABLE-1", quantity: 2 },
+      ],
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.headers.location).toBe("/orders/1");
     expect(res.body).toStrictEqual({
@@ -189,19 +214,36 @@ describe("characterization: POST /checkout", () => {
 
   it("takes 5% off a line of ten or more, rounded down to the cent, and nothing off a line of nine", async () => {
     const { checkout } = checkoutHarness();
-    const res = await checkout({ customerId: "cus-42", items: [{ sku: "SOCK-3", quantity: 10 }, { sku: "CABLE-1", quantity: 9 }] });
+    const res = await checkout({
+      customerId: "cus-42",
+      items: [
+        { sku: "SOCK-3", quantity: 10 },
+        { sku: "CABLE-1", quantity: 9 },
+      ],
+    });
     expect(res.status).toBe(201);
     expect(res.body.lines, "10 × 3.33 = 33.30, 5% of it is 1.665, rounded down to 1.66").toStrictEqual([
       line("SOCK-3", "Socks", 10, 333, 166),
       line("CABLE-1", "USB-C cable", 9, 250),
     ]);
-    expect([res.body.subtotalCents, res.body.discountCents, res.body.shippingCents, res.body.totalCents]).toEqual([5_580, 166, 0, 5_414]);
+    expect([res.body.subtotalCents, res.body.discountCents, res.body.shippingCents, res.body.totalCents]).toEqual([
+      5_580, 166, 0, 5_414,
+    ]);
   });
 
   it("ships free from a subtotal of exactly 50.00, judged before discounts, and charges shipping at 49.99", async () => {
     const { checkout } = checkoutHarness();
-    const free = await checkout({ customerId: "cus-42", items: [{ sku: "KB-101", quantity: 1 }, { sku: "PEN-1", quantity: 1 }], coupon: "SAVE10" });
-    expect(free.body.shippingCents, "the coupon takes the goods below 50.00, but the rule looks at the subtotal").toBe(0);
+    const free = await checkout({
+      customerId: "cus-42",
+      items: [
+        { sku: "KB-101", quantity: 1 },
+        { sku: "PEN-1", quantity: 1 },
+      ],
+      coupon: "SAVE10",
+    });
+    expect(free.body.shippingCents, "the coupon takes the goods below 50.00, but the rule looks at the subtotal").toBe(
+      0,
+    );
     expect([free.body.subtotalCents, free.body.discountCents, free.body.totalCents]).toEqual([5_000, 500, 4_500]);
     const paid = await checkout({ customerId: "cus-42", items: [{ sku: "KB-101", quantity: 1 }] });
     expect([paid.body.shippingCents, paid.body.totalCents]).toEqual([499, 5_498]);
@@ -212,13 +254,17 @@ describe("characterization: POST /checkout", () => {
     const res = await checkout({ customerId: "cus-42", items: [{ sku: "SOCK-3", quantity: 10 }], coupon: "  save10 " });
     expect(res.status).toBe(201);
     // 33.30 − 1.66 bulk = 31.64; 10% of that is 3.164, rounded down to 3.16; shipping 4.99.
-    expect([res.body.subtotalCents, res.body.discountCents, res.body.shippingCents, res.body.totalCents]).toEqual([3_330, 482, 499, 3_347]);
+    expect([res.body.subtotalCents, res.body.discountCents, res.body.shippingCents, res.body.totalCents]).toEqual([
+      3_330, 482, 499, 3_347,
+    ]);
   });
 
   it("caps WELCOME5 at the price of the goods, so only shipping is left to pay", async () => {
     const { checkout } = checkoutHarness();
     const res = await checkout({ customerId: "cus-42", items: [{ sku: "CABLE-1", quantity: 1 }], coupon: "WELCOME5" });
-    expect([res.body.subtotalCents, res.body.discountCents, res.body.shippingCents, res.body.totalCents]).toEqual([250, 250, 499, 499]);
+    expect([res.body.subtotalCents, res.body.discountCents, res.body.shippingCents, res.body.totalCents]).toEqual([
+      250, 250, 499, 499,
+    ]);
   });
 
   it("refuses an unknown coupon with 422 and the code as typed, before touching the database", async () => {
@@ -237,12 +283,42 @@ describe("characterization: POST /checkout", () => {
     ["an item without a sku", { customerId: "cus-42", items: [{ quantity: 1 }] }, "every item needs a sku"],
     ["an empty sku", { customerId: "cus-42", items: [{ sku: "", quantity: 1 }] }, "every item needs a sku"],
     ["a null item", { customerId: "cus-42", items: [null] }, "every item needs a sku"],
-    ["a quantity of 0", { customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 0 }] }, "quantity of MOUSE-7 must be a whole number from 1 to 99"],
-    ["a quantity of 100", { customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 100 }] }, "quantity of MOUSE-7 must be a whole number from 1 to 99"],
-    ["a fractional quantity", { customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 1.5 }] }, "quantity of MOUSE-7 must be a whole number from 1 to 99"],
-    ["a quantity as a string", { customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: "1" }] }, "quantity of MOUSE-7 must be a whole number from 1 to 99"],
-    ["a sku listed twice", { customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 1 }, { sku: "MOUSE-7", quantity: 2 }] }, "MOUSE-7 appears twice"],
-    ["a coupon that is not a string", { customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 1 }], coupon: 10 }, "coupon must be a string"],
+    [
+      "a quantity of 0",
+      { customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 0 }] },
+      "quantity of MOUSE-7 must be a whole number from 1 to 99",
+    ],
+    [
+      "a quantity of 100",
+      { customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 100 }] },
+      "quantity of MOUSE-7 must be a whole number from 1 to 99",
+    ],
+    [
+      "a fractional quantity",
+      { customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 1.5 }] },
+      "quantity of MOUSE-7 must be a whole number from 1 to 99",
+    ],
+    [
+      "a quantity as a string",
+      { customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: "1" }] },
+      "quantity of MOUSE-7 must be a whole number from 1 to 99",
+    ],
+    [
+      "a sku listed twice",
+      {
+        customerId: "cus-42",
+        items: [
+          { sku: "MOUSE-7", quantity: 1 },
+          { sku: "MOUSE-7", quantity: 2 },
+        ],
+      },
+      "MOUSE-7 appears twice",
+    ],
+    [
+      "a coupon that is not a string",
+      { customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 1 }], coupon: 10 },
+      "coupon must be a string",
+    ],
     ["two problems at once", { customerId: "", items: [] }, "customerId is required"],
   ])("answers 400 with the legacy message to %s, without touching the database", async (_label, body, message) => {
     const { checkout, database } = checkoutHarness();
@@ -261,7 +337,13 @@ describe("characterization: POST /checkout", () => {
 
   it("refuses an unknown sku with 422 inside the transaction, and rolls it back", async () => {
     const { checkout, database } = checkoutHarness();
-    const res = await checkout({ customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 1 }, { sku: "NOPE-1", quantity: 1 }] });
+    const res = await checkout({
+      customerId: "cus-42",
+      items: [
+        { sku: "MOUSE-7", quantity: 1 },
+        { sku: "NOPE-1", quantity: 1 },
+      ],
+    });
     expect(res.status).toBe(422);
     expect(res.body).toStrictEqual({ error: "unknown sku NOPE-1" });
     expect(database.statements()).toEqual(["begin", "select", "rollback"]);
@@ -270,7 +352,13 @@ describe("characterization: POST /checkout", () => {
 
   it("refuses more than the stock with 409, saying how many are left, and rolls back", async () => {
     const { checkout, database } = checkoutHarness();
-    const res = await checkout({ customerId: "cus-42", items: [{ sku: "CABLE-1", quantity: 1 }, { sku: "MOUSE-7", quantity: 6 }] });
+    const res = await checkout({
+      customerId: "cus-42",
+      items: [
+        { sku: "CABLE-1", quantity: 1 },
+        { sku: "MOUSE-7", quantity: 6 },
+      ],
+    });
     expect(res.status).toBe(409);
     expect(res.body).toStrictEqual({ error: "only 5 of MOUSE-7 left" });
     expect(database.statements()).toEqual(["begin", "select", "rollback"]);
@@ -293,23 +381,52 @@ describe("characterization: POST /checkout", () => {
 
   it("judges the items in cart order: the first that fails decides the answer", async () => {
     const first = checkoutHarness();
-    const short = await first.checkout({ customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 6 }, { sku: "NOPE-1", quantity: 1 }] });
+    const short = await first.checkout({
+      customerId: "cus-42",
+      items: [
+        { sku: "MOUSE-7", quantity: 6 },
+        { sku: "NOPE-1", quantity: 1 },
+      ],
+    });
     expect([short.status, short.body.error]).toEqual([409, "only 5 of MOUSE-7 left"]);
     const second = checkoutHarness();
-    const unknown = await second.checkout({ customerId: "cus-42", items: [{ sku: "NOPE-1", quantity: 1 }, { sku: "MOUSE-7", quantity: 6 }] });
+    const unknown = await second.checkout({
+      customerId: "cus-42",
+      items: [
+        { sku: "NOPE-1", quantity: 1 },
+        { sku: "MOUSE-7", quantity: 6 },
+      ],
+    });
     expect([unknown.status, unknown.body.error]).toEqual([422, "unknown sku NOPE-1"]);
   });
 
   it("locks the products FOR UPDATE, decrements stock and records the order in one transaction on one client", async () => {
     const { checkout, database, clock } = checkoutHarness();
-    const res = await checkout({ customerId: "cus-42", items: [{ sku: "KB-101", quantity: 2 }, { sku: "CABLE-1", quantity: 3 }] });
+    const res = await checkout({
+      customerId: "cus-42",
+      items: [
+        { sku: "KB-101", quantity: 2 },
+        { sku: "CABLE-1", quantity: 3 },
+      ],
+    });
     expect(res.status).toBe(201);
     expect(database.statements()).toEqual(["begin", "select", "update", "update", "insert", "commit"]);
-    expect(new Set(database.log().map((entry) => entry.client)).size, "a transaction only exists on one connection").toBe(1);
-    expect(database.log()[1]!.sql, "without FOR UPDATE two checkouts can both sell the last unit").toMatch(/FOR UPDATE$/i);
+    expect(
+      new Set(database.log().map((entry) => entry.client)).size,
+      "a transaction only exists on one connection",
+    ).toBe(1);
+    expect(database.log()[1]!.sql, "without FOR UPDATE two checkouts can both sell the last unit").toMatch(
+      /FOR UPDATE$/i,
+    );
     expect([database.stock("KB-101"), database.stock("CABLE-1")]).toEqual([18, 97]);
     expect(database.orders()).toStrictEqual([
-      { id: 1, customerId: "cus-42", totalCents: res.body.totalCents, createdAt: new Date(clock.now()), lines: res.body.lines },
+      {
+        id: 1,
+        customerId: "cus-42",
+        totalCents: res.body.totalCents,
+        createdAt: new Date(clock.now()),
+        lines: res.body.lines,
+      },
     ]);
   });
 
@@ -338,14 +455,21 @@ describe("characterization: POST /checkout", () => {
     await checkout({ customerId: "cus-42", items: [{ sku: "MOUSE-7", quantity: 50 }] });
     const failing = checkoutHarness({ failOn: "select" });
     await failing.checkout({ customerId: "cus-42", items: [{ sku: "PEN-1", quantity: 1 }] });
-    expect([database.openClients(), failing.database.openClients()], "a client never released drains the pool").toEqual([0, 0]);
+    expect([database.openClients(), failing.database.openClients()], "a client never released drains the pool").toEqual(
+      [0, 0],
+    );
     expect(database.doubleReleases() + failing.database.doubleReleases(), "releasing twice corrupts pg's pool").toBe(0);
   });
 });
 
 // ----- 2. the domain, called directly ---------------------------------------------------------
 
-const product = (sku: string, priceCents: number, stock = 100): Product => ({ sku, name: `Product ${sku}`, priceCents, stock });
+const product = (sku: string, priceCents: number, stock = 100): Product => ({
+  sku,
+  name: `Product ${sku}`,
+  priceCents,
+  stock,
+});
 const cart = (...lines: [Product, number][]): CartLine[] => lines.map(([p, quantity]) => ({ product: p, quantity }));
 
 function rejectionOf(fn: () => unknown): unknown {
@@ -373,8 +497,14 @@ describe("domain: the checkout rules as pure functions", () => {
   });
 
   it("takes 5% off a line from 10 units, rounded down to the cent, and nothing at 9", () => {
-    const quote = priceCart(cart([product("A", 333), 10], [product("B", 333), 9], [product("C", 1_000), 10]), undefined);
-    expect(quote.lines.map((l) => l.discountCents), "1.665 → 1.66 at 10 units; none at 9; exactly 5.00 on 100.00").toEqual([166, 0, 500]);
+    const quote = priceCart(
+      cart([product("A", 333), 10], [product("B", 333), 9], [product("C", 1_000), 10]),
+      undefined,
+    );
+    expect(
+      quote.lines.map((l) => l.discountCents),
+      "1.665 → 1.66 at 10 units; none at 9; exactly 5.00 on 100.00",
+    ).toEqual([166, 0, 500]);
     expect(quote.lines.map((l) => l.totalCents)).toEqual([3_164, 2_997, 9_500]);
     expect(quote.discountCents).toBe(666);
   });
@@ -389,14 +519,18 @@ describe("domain: the checkout rules as pure functions", () => {
 
   it("applies a percentage coupon to what is left after bulk discounts, rounded down", () => {
     const quote = priceCart(cart([product("A", 333), 10]), { kind: "percent", percent: 10 });
-    expect([quote.subtotalCents, quote.discountCents, quote.shippingCents, quote.totalCents]).toEqual([3_330, 482, 499, 3_347]);
+    expect([quote.subtotalCents, quote.discountCents, quote.shippingCents, quote.totalCents]).toEqual([
+      3_330, 482, 499, 3_347,
+    ]);
   });
 
   it("takes an amount coupon in full when the goods cost more, and caps it at their price otherwise", () => {
     const full = priceCart(cart([product("A", 1_999), 1]), { kind: "amount", amountCents: 500 });
     expect([full.discountCents, full.totalCents]).toEqual([500, 1_999 - 500 + 499]);
     const capped = priceCart(cart([product("A", 250), 1]), { kind: "amount", amountCents: 500 });
-    expect([capped.discountCents, capped.totalCents], "a coupon makes goods free; it never pays the customer").toEqual([250, 499]);
+    expect([capped.discountCents, capped.totalCents], "a coupon makes goods free; it never pays the customer").toEqual([
+      250, 499,
+    ]);
     const exact = priceCart(cart([product("A", 500), 1]), { kind: "amount", amountCents: 500 });
     expect([exact.discountCents, exact.totalCents]).toEqual([500, 499]);
   });
@@ -409,7 +543,9 @@ describe("domain: the checkout rules as pure functions", () => {
   });
 
   it("leaves its inputs untouched", () => {
-    const lines = Object.freeze(cart([product("A", 333), 10]).map((l) => Object.freeze({ ...l, product: Object.freeze(l.product) })));
+    const lines = Object.freeze(
+      cart([product("A", 333), 10]).map((l) => Object.freeze({ ...l, product: Object.freeze(l.product) })),
+    );
     const coupon = Object.freeze({ kind: "percent", percent: 10 } as const);
     expect(() => priceCart(lines, coupon), "a pure function reads its arguments and returns a new value").not.toThrow();
   });
@@ -421,23 +557,56 @@ describe("domain: the checkout rules as pure functions", () => {
     expect(parseCoupon(undefined)).toBeUndefined();
   });
 
-  it.each(["SAVE20", "", "SAVE 10", "WELCOME", "constructor", "__proto__"])("refuses the coupon code %j as unknown-coupon, quoting it as typed", (code) => {
-    const error = rejectionOf(() => parseCoupon(code));
-    expect(error).toBeInstanceOf(CheckoutRejected);
-    expect([(error as CheckoutRejected).reason, (error as CheckoutRejected).message]).toEqual(["unknown-coupon", `unknown coupon ${code}`]);
-  });
+  it.each(["SAVE20", "", "SAVE 10", "WELCOME", "constructor", "__proto__"])(
+    "refuses the coupon code %j as unknown-coupon, quoting it as typed",
+    (code) => {
+      const error = rejectionOf(() => parseCoupon(code));
+      expect(error).toBeInstanceOf(CheckoutRejected);
+      expect([(error as CheckoutRejected).reason, (error as CheckoutRejected).message]).toEqual([
+        "unknown-coupon",
+        `unknown coupon ${code}`,
+      ]);
+    },
+  );
 
   it("accepts a cart whose every item is sold and in stock, down to the last unit", () => {
-    const products = new Map([["A", product("A", 100, 3)], ["B", product("B", 100, 1)]]);
-    expect(() => checkAvailability([{ sku: "A", quantity: 3 }, { sku: "B", quantity: 1 }], products)).not.toThrow();
+    const products = new Map([
+      ["A", product("A", 100, 3)],
+      ["B", product("B", 100, 1)],
+    ]);
+    expect(() =>
+      checkAvailability(
+        [
+          { sku: "A", quantity: 3 },
+          { sku: "B", quantity: 1 },
+        ],
+        products,
+      ),
+    ).not.toThrow();
   });
 
   it("refuses the first item in cart order that is unknown or short of stock", () => {
     const products = new Map([["A", product("A", 100, 3)]]);
-    const short = rejectionOf(() => checkAvailability([{ sku: "A", quantity: 4 }, { sku: "Z", quantity: 1 }], products)) as CheckoutRejected;
+    const short = rejectionOf(() =>
+      checkAvailability(
+        [
+          { sku: "A", quantity: 4 },
+          { sku: "Z", quantity: 1 },
+        ],
+        products,
+      ),
+    ) as CheckoutRejected;
     expect(short).toBeInstanceOf(CheckoutRejected);
     expect([short.reason, short.message]).toEqual(["out-of-stock", "only 3 of A left"]);
-    const unknown = rejectionOf(() => checkAvailability([{ sku: "Z", quantity: 1 }, { sku: "A", quantity: 4 }], products)) as CheckoutRejected;
+    const unknown = rejectionOf(() =>
+      checkAvailability(
+        [
+          { sku: "Z", quantity: 1 },
+          { sku: "A", quantity: 4 },
+        ],
+        products,
+      ),
+    ) as CheckoutRejected;
     expect([unknown.reason, unknown.message]).toEqual(["unknown-sku", "unknown sku Z"]);
   });
 });
@@ -480,7 +649,9 @@ describe("architecture: the dependency rule, read from your files", () => {
     const offenders = LAYERS.filter((layer) => layer !== "store").flatMap((layer) =>
       sqlStrings(checkoutFile(layer)).map((sql) => `${layer}.ts: ${sql.slice(0, 60)}`),
     );
-    expect(offenders, "SQL outside the adapter means the storage choice leaks into every layer that holds it").toEqual([]);
+    expect(offenders, "SQL outside the adapter means the storage choice leaks into every layer that holds it").toEqual(
+      [],
+    );
     expect(sqlStrings(checkoutFile("store")).length, "the store holds the checkout's SQL").toBeGreaterThan(0);
   });
 
@@ -496,14 +667,20 @@ describe("architecture: the dependency rule, read from your files", () => {
 
 // ----- import graph and SQL reading ------------------------------------------------------------
 
-const SQL = /\bselect\b[\s\S]*\bfrom\b|\binsert\s+into\b|\bupdate\s+\w+\s+set\b|\bdelete\s+from\b|^\s*(begin|commit|rollback)\s*;?\s*$/i;
+const SQL =
+  /\bselect\b[\s\S]*\bfrom\b|\binsert\s+into\b|\bupdate\s+\w+\s+set\b|\bdelete\s+from\b|^\s*(begin|commit|rollback)\s*;?\s*$/i;
 
 /** The string and template literals of a file that read as SQL (comments are not strings). */
 function sqlStrings(file: string): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isStringLiteralLike(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) {
+    if (
+      ts.isStringLiteralLike(node) ||
+      ts.isTemplateHead(node) ||
+      ts.isTemplateMiddle(node) ||
+      ts.isTemplateTail(node)
+    ) {
       if (SQL.test(node.text)) found.push(node.text.replace(/\s+/g, " ").trim());
     }
     ts.forEachChild(node, visit);

@@ -6,7 +6,8 @@
 // instead of polling. Go has them built in; here you build one.
 //
 // - `new Channel(capacity)`: up to `capacity` buffered values (an integer >= 0, else
-//   RangeError). Capacity 0 is a rendezvous: a send completes when a receiver takes it.
+//   RangeError; Infinity too, since an unbounded buffer has no backpressure). Capacity 0 is
+//   a rendezvous: a send completes when a receiver takes it.
 // - `send(value)` resolves once the value is accepted: handed to a waiting receiver or put
 //   in the buffer; while the buffer is full it waits. After `close()` it rejects with
 //   ChannelClosedError.

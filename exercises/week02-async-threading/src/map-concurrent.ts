@@ -8,7 +8,9 @@
 // - `items` may be an array, any iterable (a generator) or an async iterable (a database
 //   cursor). Read the next item only when a slot is free, one next() at a time, and close
 //   the source (iterator.return(), if it has one) if you stop before it is done. A source
-//   that throws fails the map with its own error; it is finished, so don't close it.
+//   that throws fails the map with its own error; it is finished, so don't close it. A
+//   next() that gives something other than an object ({ done, value }) is a broken source
+//   too: fail with a TypeError, as for-of and for await do, never hang or throw elsewhere.
 // - mode "fail-fast" (default): reject with the first error, start nothing new, and abort
 //   the signal handed to the calls still running. mode "settled": finish every item and
 //   resolve to Promise.allSettled-style outcomes.

@@ -7,7 +7,8 @@
 //
 // - `run(key, fn)`: if an execution for `key` is in flight, return its promise; otherwise
 //   call `fn` and share its outcome. Every caller gets the same value or the same error; a
-//   synchronous throw in fn is a rejection.
+//   synchronous throw in fn is a rejection. `fn` may return a plain value or any thenable
+//   (PromiseLike), not only a native promise.
 // - Nothing is cached: as soon as the execution settles the key is free, so the next call
 //   (even one made inside a caller's `.then`) runs fn again, and a rejection is never
 //   served twice.

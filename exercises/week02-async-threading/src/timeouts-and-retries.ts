@@ -12,14 +12,21 @@
 //    aborted caller signal rejects at once without calling fn. The deadline's timer is
 //    cleared as soon as fn settles (AbortSignal.timeout() cannot be cleared, so build the
 //    deadline from an AbortController and a timer), and no listener is left behind on the
-//    caller's signal (AbortSignal.any() helps). A bad `ms` rejects with RangeError.
+//    caller's signal (AbortSignal.any() helps). `ms` is a number from 0 to 2 147 483 647
+//    (2^31 - 1, the longest delay a Node timer holds: setTimeout quietly fires a longer one
+//    after 1 ms); anything else (negative, NaN, Infinity, longer) rejects with RangeError
+//    without calling fn.
 // 2. `retry(fn, policy)` calls `fn(attempt, signal)` (attempt counts from 1) until it
 //    succeeds, the error is not retryable, or `maxAttempts` attempts failed (reject with
 //    the last error). Before retry n (n = 0 for the first retry) it sleeps
 //    `random() * min(maxDelayMs, baseDelayMs * 2 ** n)`: exponential backoff, capped, with
 //    full jitter. `sleep` and `random` are injectable; the defaults are a real timer that
-//    an abort cuts short (clearing it) and Math.random. Once `policy.signal` aborts, no new
-//    attempt starts and retry rejects with its reason. A bad policy rejects with RangeError.
+//    an abort cuts short (clearing it) and Math.random. The sleep receives a signal that
+//    aborts with `policy.signal` (that signal itself, or one derived from it). Once
+//    `policy.signal` aborts, no new attempt starts and retry rejects with its reason.
+//    A bad policy rejects with RangeError: `maxAttempts` a whole number >= 1 (Infinity is
+//    refused: bound your retries), `baseDelayMs` finite and >= 0, `maxDelayMs` from 0 to
+//    2^31 - 1. The exported `sleep(ms)` rejects an `ms` outside 0..2^31 - 1 the same way.
 //
 // Tests: tests/timeouts-and-retries.test.ts (run `npm run check week2 timeouts-and-retries`).
 // Keep the exported names and signatures: the tests import them.
@@ -79,7 +86,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Calls `fn` until it succeeds, the error is not retryable, the attempts run out (rejects with
  * the last error) or the signal aborts (rejects with its reason). `fn` gets the 1-based attempt.
  */
-export async function retry<T>(fn: (attempt: number, signal?: AbortSignal) => Promise<T>, policy: RetryPolicy): Promise<T> {
+export async function retry<T>(
+  fn: (attempt: number, signal?: AbortSignal) => Promise<T>,
+  policy: RetryPolicy,
+): Promise<T> {
   // TODO: validate the policy (RangeError).
   // TODO: loop: check the signal, try fn(attempt, signal); on error decide: abort's reason,
   //       last attempt, not retryable, or sleep the full-jitter delay and go again.

@@ -8,8 +8,10 @@
 // Main thread, `WorkerPool`:
 // - `new WorkerPool({ filename, size, maxQueue, execArgv })`: at most `size` threads, each
 //   `new Worker(filename, { execArgv, resourceLimits, workerData })` (the tests pass an
-//   execArgv that loads TypeScript). Validate `size` (integer >= 1) and `maxQueue`
-//   (integer >= 0) with RangeError. Threads may start lazily, on the first jobs.
+//   execArgv that loads TypeScript). `size` is an integer >= 1 (default: one thread per
+//   core, minus one for the main thread, at least 1); `maxQueue` an integer >= 0, or
+//   Infinity for no bound (default: 16 jobs per thread, size × 16). Anything else is a
+//   RangeError. Threads may start lazily, on the first jobs.
 // - `run(task, { transfer })`: one job per thread at a time; when all are busy the job waits
 //   in a FIFO queue of at most `maxQueue` jobs, and beyond that `run` rejects at once with
 //   QueueFullError. Buffers in `transfer` change owner when `run` returns, even for a job
@@ -18,9 +20,13 @@
 //   (structured clone drops `code` and custom names: send errors as plain data). A thread
 //   that dies (process.exit, an uncaught exception, out of memory) rejects the job it was
 //   running with WorkerCrashedError (exitCode, and the exception as `cause`), and a
-//   replacement thread starts at once. Other jobs are not affected. A thread that died
-//   before serving any job (an entry file that fails to load) is not restarted on its
-//   own, or a broken file becomes a crash loop: the next job starts a thread again.
+//   replacement thread starts at once. Other jobs are not affected. Worker events: an
+//   uncaught exception emits 'error' and then 'exit'; process.exit() in the thread emits
+//   only 'exit'; so settle the job on 'exit', with the 'error' (if any) as the cause.
+//   A thread that died before serving any job (an entry file that fails to load) is not
+//   restarted on its own, or a broken file becomes a crash loop: the next job starts a
+//   thread again. Jobs already queued are not left waiting: each one that comes up starts
+//   a thread of its own (and, with a broken file, fails the same way).
 // - `close()` drains: running and queued jobs finish, new `run` calls reject with
 //   PoolClosedError, then every thread exits before the promise resolves. `close({ force:
 //   true })` rejects unfinished jobs with PoolClosedError and terminates threads mid-job.
@@ -79,9 +85,9 @@ export class Transfer<R> {
 export interface WorkerPoolOptions {
   /** The worker's entry file: a module that calls `serveTasks(handler)`. */
   filename: string | URL;
-  /** Threads in the pool (default: one per core, minus one for the main thread). */
+  /** Threads in the pool, an integer >= 1 (default: one per core, minus one for the main thread, at least 1). */
   size?: number;
-  /** Jobs that may wait for a free thread before `run` rejects with QueueFullError. */
+  /** Jobs that may wait for a free thread before `run` rejects with QueueFullError: an integer >= 0 or Infinity (default: 16 per thread). */
   maxQueue?: number;
   /** Node options for each thread, such as a TypeScript loader. */
   execArgv?: string[];
@@ -107,9 +113,11 @@ export class WorkerPool<Task, Result> {
   //       jobs (task, transfer list, resolve, reject), and the closing state.
 
   constructor(options: WorkerPoolOptions) {
-    // TODO: validate size and maxQueue; keep the options for spawning threads.
-    this.size = options.size ?? 1;
-    this.maxQueue = options.maxQueue ?? 0;
+    // TODO: validate size and maxQueue and apply their defaults (see WorkerPoolOptions);
+    //       keep the options for spawning threads.
+    void options;
+    this.size = 0;
+    this.maxQueue = 0;
     throw new NotImplementedError("worker-pool");
   }
 

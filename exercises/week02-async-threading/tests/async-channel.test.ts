@@ -80,9 +80,13 @@ describe("async-channel: send waits while the buffer is full (backpressure)", ()
     expect(sent.error).toBeUndefined();
   });
 
-  it("rejects a negative or fractional capacity with RangeError", () => {
+  it("rejects a negative, fractional or infinite capacity with RangeError", () => {
     expect(() => new Channel(-1)).toThrow(RangeError);
     expect(() => new Channel(1.5)).toThrow(RangeError);
+    expect(
+      () => new Channel(Number.POSITIVE_INFINITY),
+      "an unbounded buffer has no backpressure: that is a queue, not a channel",
+    ).toThrow(RangeError);
   });
 });
 
@@ -120,7 +124,10 @@ describe("async-channel: close ends consumers after draining", () => {
 
     channel.close();
 
-    expect(await Promise.all(consumers), "a worker loop blocked in receive must end, or shutdown hangs").toEqual([[], []]);
+    expect(await Promise.all(consumers), "a worker loop blocked in receive must end, or shutdown hangs").toEqual([
+      [],
+      [],
+    ]);
   });
 
   it("rejects a send after close with ChannelClosedError, and a receive once the channel is closed and empty", async () => {
@@ -146,7 +153,9 @@ describe("async-channel: close ends consumers after draining", () => {
 
     channel.close();
 
-    await expect(waiting, "the waiting sender learns its value was not accepted").rejects.toBeInstanceOf(ChannelClosedError);
+    await expect(waiting, "the waiting sender learns its value was not accepted").rejects.toBeInstanceOf(
+      ChannelClosedError,
+    );
     expect(await collect(channel)).toEqual(["buffered"]);
   });
 });
@@ -155,13 +164,19 @@ describe("async-channel: waiting senders and receivers are served in arrival ord
   it("serves waiting receivers first come, first served", async () => {
     const channel = new Channel<string>(2);
     const order: string[] = [];
-    const receivers = ["r1", "r2", "r3"].map((name) => channel.receive().then((value) => order.push(`${name}=${value}`)));
+    const receivers = ["r1", "r2", "r3"].map((name) =>
+      channel.receive().then((value) => order.push(`${name}=${value}`)),
+    );
     await flush();
 
     for (const value of ["a", "b", "c"]) await channel.send(value);
     await Promise.all(receivers);
 
-    expect(order, "a receiver that waited longest gets the next value; starving one consumer is a bug").toEqual(["r1=a", "r2=b", "r3=c"]);
+    expect(order, "a receiver that waited longest gets the next value; starving one consumer is a bug").toEqual([
+      "r1=a",
+      "r2=b",
+      "r3=c",
+    ]);
   });
 
   it("accepts waiting senders in the order they arrived, so values come out in send order", async () => {
@@ -201,8 +216,14 @@ describe("async-channel: a waiting send or receive can be cancelled", () => {
     controller.abort(reason);
     await expect(cancelled).rejects.toBe(reason);
     await channel.send("value");
+    const served = watch(patient);
+    await flush();
 
-    expect(await patient, "the cancelled receiver's place in line is gone; the value is not lost with it").toBe("value");
+    expect(
+      served.settled,
+      "the value went to the cancelled receiver, which still held its place in line: remove it on abort",
+    ).toBe(true);
+    expect(served.value, "the cancelled receiver's place in line is gone; the value is not lost with it").toBe("value");
   });
 
   it("rejects an aborted send with the reason, and its value is never delivered", async () => {
@@ -216,7 +237,10 @@ describe("async-channel: a waiting send or receive can be cancelled", () => {
     await expect(cancelled).rejects.toThrow("producer gave up");
 
     expect(await channel.receive()).toBe("first");
-    expect(await channel.receive(), "a withdrawn value must not reach a consumer; the next sender in line moves up").toBe("kept");
+    expect(
+      await channel.receive(),
+      "a withdrawn value must not reach a consumer; the next sender in line moves up",
+    ).toBe("kept");
     await kept;
     expect(channel.size).toBe(0);
   });

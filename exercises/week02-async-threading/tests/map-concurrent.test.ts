@@ -129,9 +129,10 @@ describe("map-concurrent: results keep input order, and the limit holds", () => 
     const oracle = await replay((call) => Promise.all(items.map((_, index) => limit(() => call(index)))));
     const ours = await replay((call) => mapConcurrent(items, 3, (_, index) => call(index)));
 
-    expect(ours.steps, "after each finished call, the same calls should be running as under p-limit (fill free slots in input order)").toEqual(
-      oracle.steps,
-    );
+    expect(
+      ours.steps,
+      "after each finished call, the same calls should be running as under p-limit (fill free slots in input order)",
+    ).toEqual(oracle.steps);
     expect(ours.results).toEqual(oracle.results);
   });
 
@@ -157,10 +158,16 @@ describe("map-concurrent: results keep input order, and the limit holds", () => 
 
   it("rejects a limit below 1, a fractional limit or NaN with RangeError, and treats Infinity as no limit", async () => {
     for (const limit of [0, -1, 1.5, Number.NaN]) {
-      await expect(mapConcurrent([1], limit, (x) => x), `limit ${limit}`).rejects.toBeInstanceOf(RangeError);
+      await expect(
+        mapConcurrent([1], limit, (x) => x),
+        `limit ${limit}`,
+      ).rejects.toBeInstanceOf(RangeError);
     }
     const badMode = { mode: "best-effort" } as unknown as { mode: "settled" };
-    await expect(mapConcurrent([1], 1, (x) => x, badMode), "an unknown mode is a TypeError").rejects.toBeInstanceOf(TypeError);
+    await expect(
+      mapConcurrent([1], 1, (x) => x, badMode),
+      "an unknown mode is a TypeError",
+    ).rejects.toBeInstanceOf(TypeError);
     const control = controlledCalls<number>();
     const mapped = mapConcurrent([1, 2, 3, 4, 5], Number.POSITIVE_INFINITY, control.fn);
     await flush();
@@ -254,6 +261,33 @@ describe("map-concurrent: fail-fast mode rejects on the first error", () => {
     expect(control.calls.get(0)!.signal.aborted, "the calls already running are told to stop").toBe(true);
   });
 
+  it("rejects with a TypeError when the source's next() returns something that is not an iterator result, as for-of does", async () => {
+    for (const bad of [undefined, null, 42, "item"]) {
+      const broken = bad as unknown as IteratorResult<number>;
+      const sources: [string, Iterable<number> | AsyncIterable<number>][] = [
+        ["an iterable", { [Symbol.iterator]: () => ({ next: () => broken }) }],
+        ["an async iterable", { [Symbol.asyncIterator]: () => ({ next: async () => broken }) }],
+      ];
+      for (const [kind, source] of sources) {
+        const outcome = { settled: false, error: undefined as unknown };
+        mapConcurrent(source, 2, async (x) => x).then(
+          () => (outcome.settled = true),
+          (error: unknown) => Object.assign(outcome, { settled: true, error }),
+        );
+        for (let turn = 0; turn < 3; turn++) await flush();
+        expect(
+          outcome.settled,
+          `${kind} whose next() gives ${String(bad)}: reading .done of it throws, and a throw outside your try leaves the map pending forever`,
+        ).toBe(true);
+        expect(
+          outcome.error,
+          `${kind} whose next() gives ${String(bad)} fails the map with a TypeError, as for-of and for await do`,
+        ).toBeInstanceOf(TypeError);
+      }
+    }
+    expect(unhandled, "the failure reaches the caller, not the process's unhandledRejection handler").toEqual([]);
+  });
+
   it("stops cleanly with a source whose iterator has no return() method", async () => {
     let next = 0;
     const endless: Iterable<number> = { [Symbol.iterator]: () => ({ next: () => ({ done: false, value: next++ }) }) };
@@ -298,7 +332,11 @@ describe("map-concurrent: fail-fast mode rejects on the first error", () => {
 
   it("rejects with the first error and starts nothing new after it", async () => {
     const control = controlledCalls<number>();
-    const mapped = mapConcurrent(Array.from({ length: 10 }, (_, i) => i), 2, control.fn);
+    const mapped = mapConcurrent(
+      Array.from({ length: 10 }, (_, i) => i),
+      2,
+      control.fn,
+    );
     await flush();
     const boom = new Error("item 1 failed");
 
@@ -365,11 +403,16 @@ describe("map-concurrent: fail-fast mode rejects on the first error", () => {
       mapConcurrent(closingFails, 1, () => Promise.reject(new Error("stop"))),
       "closing the source is best effort; the map's own error wins",
     ).rejects.toThrow("stop");
-    await expect(thrown, "a synchronous throw in fn is a rejection of the map, not an exception").rejects.toThrow("synchronous throw");
+    await expect(thrown, "a synchronous throw in fn is a rejection of the map, not an exception").rejects.toThrow(
+      "synchronous throw",
+    );
     await flush();
     await flush();
 
-    expect(unhandled, "an unhandled rejection crashes a Node process by default (--unhandled-rejections=throw)").toEqual([]);
+    expect(
+      unhandled,
+      "an unhandled rejection crashes a Node process by default (--unhandled-rejections=throw)",
+    ).toEqual([]);
   });
 });
 
@@ -478,8 +521,13 @@ describe("map-concurrent: aborting stops new work and rejects with the reason", 
   it("removes its abort listener from the caller's signal when it finishes, so a long-lived signal does not leak", async () => {
     const controller = new AbortController();
     for (let run = 0; run < 20; run++) await mapConcurrent([1, 2, 3], 2, async (x) => x, { signal: controller.signal });
-    await mapConcurrent([1], 1, () => Promise.reject(new Error("fails")), { signal: controller.signal }).catch(() => {});
+    await mapConcurrent([1], 1, () => Promise.reject(new Error("fails")), { signal: controller.signal }).catch(
+      () => {},
+    );
 
-    expect(getEventListeners(controller.signal, "abort"), "a process-wide shutdown signal outlives thousands of maps").toHaveLength(0);
+    expect(
+      getEventListeners(controller.signal, "abort"),
+      "a process-wide shutdown signal outlives thousands of maps",
+    ).toHaveLength(0);
   });
 });

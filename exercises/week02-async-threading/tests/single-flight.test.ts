@@ -19,6 +19,17 @@ function deferred<T>(): Deferred<T> {
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Calls run(), failing with a lesson if it throws instead of returning a promise. */
+function runOf<V>(group: SingleFlight<string, V>, key: string, fn: () => V | PromiseLike<V>, what: string): Promise<V> {
+  try {
+    return group.run(key, fn);
+  } catch (error) {
+    throw new Error(
+      `run() threw ${String(error)} for ${what}: it returns a promise, so every failure must arrive as a rejection`,
+    );
+  }
+}
+
 /** A loader whose executions the test settles by hand, counting how many were started. */
 function controlledLoader<V>() {
   const executions: Deferred<V>[] = [];
@@ -79,12 +90,58 @@ describe("single-flight: concurrent calls for one key share one execution", () =
     const group = new SingleFlight<string, number>();
     const failure = new TypeError("thrown before any await");
 
-    const call = group.run("k", () => {
-      throw failure;
-    });
+    const call = runOf(
+      group,
+      "k",
+      () => {
+        throw failure;
+      },
+      "work that throws synchronously",
+    );
 
     await expect(call, "callers of a promise-returning function handle one failure channel").rejects.toBe(failure);
-    await expect(group.run("k", async () => 7), "the failed execution left nothing behind").resolves.toBe(7);
+    const next = await group
+      .run("k", async () => 7)
+      .then(
+        (value) => value,
+        (error: unknown) => error,
+      );
+    expect(
+      next,
+      "the call after the failed execution joined it instead of running fresh: the key must be freed even when fn " +
+        "throws before it returns a promise (and so before your map entry may exist)",
+    ).toBe(7);
+  });
+  it("shares work that returns a plain value or a thenable, not only a native promise", async () => {
+    const group = new SingleFlight<string, number>();
+    expect(
+      await runOf(group, "plain", () => 42, "work that returns a plain value"),
+      "fn may return its value directly (a memoized lookup, a constant)",
+    ).toBe(42);
+    let resolveLater!: (value: number) => void;
+    const thenable: PromiseLike<number> = {
+      then: (onFulfilled, onRejected) =>
+        new Promise<number>((resolve) => (resolveLater = resolve)).then(onFulfilled, onRejected),
+    };
+    let calls = 0;
+    const callers = [0, 1, 2].map(() =>
+      runOf(
+        group,
+        "thenable",
+        () => {
+          calls++;
+          return thenable;
+        },
+        "work that returns a thenable",
+      ),
+    );
+    await flush();
+    resolveLater(7);
+    expect(await Promise.all(callers), "a PromiseLike from another library is adopted like a promise").toEqual([
+      7, 7, 7,
+    ]);
+    expect(calls, "the three concurrent callers share one execution").toBe(1);
+    expect(group.size, "and once it settled, no key is held: nothing is cached").toBe(0);
   });
 });
 
@@ -108,7 +165,9 @@ describe("single-flight: nothing is cached once an execution settles", () => {
     };
 
     await expect(group.run("k", load)).rejects.toThrow("transient");
-    expect(await group.run("k", load), "a cached failure would keep serving the outage after it ended").toBe("recovered");
+    expect(await group.run("k", load), "a cached failure would keep serving the outage after it ended").toBe(
+      "recovered",
+    );
   });
 
   it("starts a new execution for a call made in a caller's own continuation of the settled one", async () => {
@@ -135,7 +194,9 @@ describe("single-flight: memory follows the calls in flight, not the keys ever u
 
     const calls: Promise<unknown>[] = [];
     for (let key = 0; key < 10_000; key++) {
-      calls.push(group.run(key, async () => (key % 7 === 0 ? Promise.reject(new Error(`key ${key}`)) : key)).catch(() => -1));
+      calls.push(
+        group.run(key, async () => (key % 7 === 0 ? Promise.reject(new Error(`key ${key}`)) : key)).catch(() => -1),
+      );
     }
     expect(group.size, "while they run, one entry per key in flight").toBe(10_000);
     await Promise.all(calls);

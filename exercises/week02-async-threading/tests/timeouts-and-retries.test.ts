@@ -1,5 +1,5 @@
 import { getEventListeners } from "node:events";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { seededRandom } from "#fixtures/random";
 import { type RetryPolicy, retry, sleep as abortableSleep, withTimeout } from "../src/timeouts-and-retries";
 
@@ -8,10 +8,6 @@ const activeTimeouts = () => process.getActiveResourcesInfo().filter((resource) 
 const never = () => new Promise<never>(() => {});
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 const realDelay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 describe("timeouts-and-retries: withTimeout races the work against a deadline", () => {
   it("resolves with the work's value when the work finishes before the deadline", async () => {
@@ -24,7 +20,9 @@ describe("timeouts-and-retries: withTimeout races the work against a deadline", 
       (e: unknown) => e,
     );
 
-    expect(error, "the same error AbortSignal.timeout() produces, so callers can check one name").toBeInstanceOf(DOMException);
+    expect(error, "the same error AbortSignal.timeout() produces, so callers can check one name").toBeInstanceOf(
+      DOMException,
+    );
     expect((error as DOMException).name).toBe("TimeoutError");
   });
 
@@ -38,7 +36,10 @@ describe("timeouts-and-retries: withTimeout races the work against a deadline", 
       (e: unknown) => e,
     );
 
-    expect(seen?.aborted, "the work must be told to stop, or it keeps using sockets and CPU after nobody waits for it").toBe(true);
+    expect(
+      seen?.aborted,
+      "the work must be told to stop, or it keeps using sockets and CPU after nobody waits for it",
+    ).toBe(true);
     expect(seen?.reason, "the work and the caller see the same reason").toBe(error);
   });
 
@@ -96,7 +97,9 @@ describe("timeouts-and-retries: withTimeout races the work against a deadline", 
     await withTimeout(async () => "fast", 60_000);
     expect(activeTimeouts(), "after a success the deadline's timer is gone (clearTimeout)").toBe(baseline);
     await withTimeout(() => Promise.reject(new Error("fast failure")), 60_000).catch(() => {});
-    expect(activeTimeouts(), "after a failure too: a service doing 1000 calls/s would hold 60 000 timers").toBe(baseline);
+    expect(activeTimeouts(), "after a failure too: a service doing 1000 calls/s would hold 60 000 timers").toBe(
+      baseline,
+    );
   });
 
   it("never aborts the work's signal after the work has succeeded, even once the deadline has passed", async () => {
@@ -129,7 +132,30 @@ describe("timeouts-and-retries: withTimeout races the work against a deadline", 
   it("rejects a negative or NaN deadline with RangeError, and accepts a zero deadline", async () => {
     await expect(withTimeout(async () => 1, -1)).rejects.toBeInstanceOf(RangeError);
     await expect(withTimeout(async () => 1, Number.NaN)).rejects.toBeInstanceOf(RangeError);
-    await expect(withTimeout(async () => 1, 0), "work that is already done beats a deadline that has not fired yet").resolves.toBe(1);
+    await expect(
+      withTimeout(async () => 1, 0),
+      "work that is already done beats a deadline that has not fired yet",
+    ).resolves.toBe(1);
+  });
+
+  it("rejects a deadline longer than setTimeout can hold (2^31 − 1 ms) with RangeError, instead of timing out at once", async () => {
+    const work = vi.fn(async () => {
+      await realDelay(20);
+      return "done in 20 ms";
+    });
+    const outcome = await withTimeout(work, 2 ** 31).then(
+      (value) => value,
+      (error: unknown) => error,
+    );
+    expect(
+      outcome,
+      "setTimeout fires a delay over 2 147 483 647 ms after 1 ms (TimeoutOverflowWarning), so a 25-day deadline would time out at once",
+    ).toBeInstanceOf(RangeError);
+    expect(work, "the work does not start under a deadline that cannot be kept").not.toHaveBeenCalled();
+    await expect(
+      withTimeout(async () => "ok", 2 ** 31 - 1),
+      "the largest delay a timer holds is fine",
+    ).resolves.toBe("ok");
   });
 });
 
@@ -198,7 +224,10 @@ describe("timeouts-and-retries: retry with capped exponential backoff and full j
     await retry(fn, policy({ maxAttempts: 7, sleep, random: () => 0.5 })).catch(() => {});
 
     const expected = [0, 1, 2, 3, 4, 5].map((retryIndex) => 0.5 * Math.min(1_000, 100 * 2 ** retryIndex));
-    expect(delays, "the ceiling doubles per retry (100, 200, 400, ...) and stops at the cap; the delay is random() of it").toEqual(expected);
+    expect(
+      delays,
+      "the ceiling doubles per retry (100, 200, 400, ...) and stops at the cap; the delay is random() of it",
+    ).toEqual(expected);
   });
 
   it("draws a fresh random number for every retry (full jitter), so the delays spread over [0, ceiling)", async () => {
@@ -209,7 +238,10 @@ describe("timeouts-and-retries: retry with capped exponential backoff and full j
 
     const draws = seededRandom(9);
     const expected = [0, 1, 2, 3, 4, 5, 6].map((retryIndex) => draws() * Math.min(1_000, 100 * 2 ** retryIndex));
-    expect(delays, "one draw per retry, in order: jitter is what stops a fleet of clients retrying in lockstep").toEqual(expected);
+    expect(
+      delays,
+      "one draw per retry, in order: jitter is what stops a fleet of clients retrying in lockstep",
+    ).toEqual(expected);
     expect(new Set(delays).size).toBe(delays.length);
   });
 
@@ -257,12 +289,19 @@ describe("timeouts-and-retries: retry with capped exponential backoff and full j
       });
     const outcome = retry(fn, policy({ sleep, signal: controller.signal }));
     await Promise.race([asleep, outcome.catch(() => {})]); // the backoff began (or retry already failed)
+    expect(
+      sleepSignal,
+      "the sleep gets a signal (policy.signal, or one that aborts with it), so the backoff itself can be cut short",
+    ).toBeInstanceOf(AbortSignal);
     const reason = new Error("deploy in progress, stop");
 
     controller.abort(reason);
 
     await expect(outcome).rejects.toBe(reason);
-    expect(sleepSignal, "the sleep gets the signal, so the backoff itself can be cut short").toBe(controller.signal);
+    expect(
+      [sleepSignal?.aborted, sleepSignal?.reason],
+      "the sleep's signal aborts when the caller's does, with the caller's reason",
+    ).toEqual([true, reason]);
     expect(attempts, "no attempt after the abort").toEqual([1]);
   });
 
@@ -294,20 +333,31 @@ describe("timeouts-and-retries: retry with capped exponential backoff and full j
     expect(fn).not.toHaveBeenCalled();
   });
 
-  it("by default sleeps on a real timer for exactly the computed delay, and leaves no listener on the signal after it", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  it("by default sleeps on a real timer for the computed delay, and leaves no listener on the signal after it", async () => {
     const { fn, attempts } = flaky(1);
     const controller = new AbortController();
-
-    const outcome = retry(fn, policy({ baseDelayMs: 100, random: () => 0.5, signal: controller.signal }));
+    // random() 0.5 of a 200 ms ceiling: a 100 ms backoff. Timers of one process fire in the order
+    // they fall due, whichever timer API set them and however busy the machine is, so two probes
+    // started with the backoff bracket it: one at half of it, one at one and a half times it.
+    const outcome = retry(fn, policy({ baseDelayMs: 200, random: () => 0.5, signal: controller.signal }));
     outcome.catch(() => {}); // observed below; this keeps an early failure from going unhandled
-    await vi.advanceTimersByTimeAsync(49);
-    expect(attempts, "49 ms into a 50 ms backoff, the retry has not started").toEqual([1]);
-    await vi.advanceTimersByTimeAsync(1);
+    const attemptsAfter = (ms: number) =>
+      new Promise<number[]>((resolve) => setTimeout(() => resolve([...attempts]), ms));
 
-    expect(attempts, "at 50 ms it has").toEqual([1, 2]);
+    const [halfway, after] = await Promise.all([attemptsAfter(50), attemptsAfter(150)]);
+
+    expect(
+      halfway,
+      "50 ms into a 100 ms backoff the retry has not started: the default sleep waits the computed delay",
+    ).toEqual([1]);
+    expect(
+      after,
+      "50 ms after the backoff ended it has: the delay is in milliseconds, and no longer than computed",
+    ).toEqual([1, 2]);
     await expect(outcome).resolves.toBe("ok");
-    expect(getEventListeners(controller.signal, "abort"), "a finished sleep removes its abort listener").toHaveLength(0);
+    expect(getEventListeners(controller.signal, "abort"), "a finished sleep removes its abort listener").toHaveLength(
+      0,
+    );
   });
 
   it("exports the default sleep, which rejects at once with an already-aborted signal's reason and works without a signal", async () => {
@@ -317,6 +367,12 @@ describe("timeouts-and-retries: retry with capped exponential backoff and full j
     await expect(abortableSleep(60_000, AbortSignal.abort(reason))).rejects.toBe(reason);
     expect(activeTimeouts(), "no timer is started for a sleep that cannot happen").toBe(baseline);
     await expect(abortableSleep(1), "the signal is optional").resolves.toBeUndefined();
+    for (const bad of [-1, Number.NaN, 2 ** 31]) {
+      await expect(
+        abortableSleep(bad),
+        `sleep(${bad}): setTimeout would quietly turn it into 1 ms`,
+      ).rejects.toBeInstanceOf(RangeError);
+    }
   });
 
   it("by default cuts the backoff short when the signal aborts, and leaves no timer behind", async () => {
@@ -348,6 +404,14 @@ describe("timeouts-and-retries: retry with capped exponential backoff and full j
     await expect(retry(fn, policy({ baseDelayMs: -1 }))).rejects.toBeInstanceOf(RangeError);
     await expect(retry(fn, policy({ maxDelayMs: -1 }))).rejects.toBeInstanceOf(RangeError);
     await expect(retry(fn, policy({ maxDelayMs: Number.NaN }))).rejects.toBeInstanceOf(RangeError);
+    await expect(
+      retry(fn, policy({ maxAttempts: Number.POSITIVE_INFINITY })),
+      "retrying forever is not a policy",
+    ).rejects.toBeInstanceOf(RangeError);
+    await expect(
+      retry(fn, policy({ maxDelayMs: 2 ** 31 })),
+      "a cap over 2^31 − 1 ms cannot be slept on one timer: setTimeout would fire it after 1 ms",
+    ).rejects.toBeInstanceOf(RangeError);
   });
 
   it("treats maxAttempts 1 as a single attempt with no retry, and a zero base delay or cap as retrying at once", async () => {

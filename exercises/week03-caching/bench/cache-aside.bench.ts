@@ -7,7 +7,12 @@ import { CacheAside } from "../src/cache-aside";
 const redis = useRedis();
 const client = redis.client();
 const cache = new CacheAside({ redis: client, namespace: "bench", version: 1, ttl: 600_000, negativeTtl: 60_000 });
-const profile = { id: "42", name: "Ada Lovelace", roles: ["admin", "author"], settings: { theme: "dark", locale: "en-GB" } };
+const profile = {
+  id: "42",
+  name: "Ada Lovelace",
+  roles: ["admin", "author"],
+  settings: { theme: "dark", locale: "en-GB" },
+};
 
 beforeAll(async () => {
   await cache.getOrLoad("42", async () => profile);
@@ -21,7 +26,9 @@ beforeAll(async () => {
   const hit = await cache.getOrLoad("42", async () => profile);
   client.sendCommand = send;
   if (hit.source !== "cache" || commands !== 1) {
-    throw new Error(`a cache-aside hit should be one Redis command (one round trip); this one was ${commands} (source ${hit.source})`);
+    throw new Error(
+      `a cache-aside hit should be one Redis command (one round trip); this one was ${commands} (source ${hit.source})`,
+    );
   }
 });
 

@@ -11,7 +11,10 @@ const OPTIONS = { time: 1_500, warmupTime: 300 };
 const OPERATIONS = 50_000;
 const random = seededRandom(2026);
 const keys = Array.from({ length: CAPACITY * 2 }, (_, i) => `user:${i}`);
-const workload = Array.from({ length: OPERATIONS }, () => ({ key: keys[Math.floor(random() * keys.length)]!, write: random() < 0.3 }));
+const workload = Array.from({ length: OPERATIONS }, () => ({
+  key: keys[Math.floor(random() * keys.length)]!,
+  write: random() < 0.3,
+}));
 
 interface Cache {
   get(key: string): string | undefined;
@@ -30,12 +33,20 @@ function run(cache: Cache): number {
 describe("mixed get/set, no TTL", () => {
   const ours = new LruTtlCache<string, string>({ maxEntries: CAPACITY });
   const theirs = new LRUCache<string, string>({ max: CAPACITY });
-  bench("LruTtlCache", () => {
-    run(ours);
-  }, OPTIONS);
-  bench("lru-cache", () => {
-    run(theirs);
-  }, OPTIONS);
+  bench(
+    "LruTtlCache",
+    () => {
+      run(ours);
+    },
+    OPTIONS,
+  );
+  bench(
+    "lru-cache",
+    () => {
+      run(theirs);
+    },
+    OPTIONS,
+  );
 });
 
 // With TTLs, lru-cache reads the clock at most once per millisecond (its ttlResolution, a
@@ -44,10 +55,18 @@ describe("mixed get/set, no TTL", () => {
 describe("mixed get/set, 60 s TTL on every entry", () => {
   const ours = new LruTtlCache<string, string>({ maxEntries: CAPACITY, ttl: 60_000 });
   const theirs = new LRUCache<string, string>({ max: CAPACITY, ttl: 60_000 });
-  bench("LruTtlCache", () => {
-    run(ours);
-  }, OPTIONS);
-  bench("lru-cache", () => {
-    run(theirs);
-  }, OPTIONS);
+  bench(
+    "LruTtlCache",
+    () => {
+      run(ours);
+    },
+    OPTIONS,
+  );
+  bench(
+    "lru-cache",
+    () => {
+      run(theirs);
+    },
+    OPTIONS,
+  );
 });

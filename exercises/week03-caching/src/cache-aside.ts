@@ -6,6 +6,8 @@
  *
  * - Keys are `keyFor(id)`: they name the namespace, the version of the cached shape and the
  *   id, so bumping the version after a deploy makes old entries unreadable (a fresh space).
+ *   The order and the separators are yours, but keep the parts apart: two different
+ *   (namespace, version, id) must never get the same key ("order" 3 "99" and "order" 39 "9").
  * - Values are JSON. A loader result of null means "not found": cache that too, as a stored
  *   sentinel with its own shorter `negativeTtl` (a missing key would just be another miss),
  *   and never confuse it with a real value such as "", 0, false or the string "null".
@@ -13,15 +15,21 @@
  *   together do not expire together. Jitter only shortens. `getOrLoad(id, loader, { ttl })`
  *   overrides the TTL for one call.
  * - An entry that cannot be decoded is a miss (and is replaced). A loader error reaches the
- *   caller and nothing is cached. A hit costs exactly one Redis command.
- * - Options that make no sense (a TTL that is not positive, jitter outside [0, 1), a version
- *   that is not a non-negative integer) are a RangeError, at construction or at the call.
+ *   caller and nothing is cached. A hit costs exactly one Redis command (which one, and
+ *   whether an entry is a string or a hash under keyFor(id), is your choice). Whatever the
+ *   layout, the entry lives under keyFor(id) with its TTL on that key.
+ * - Options that make no sense (a TTL that is not a positive finite number of ms, Infinity
+ *   included, jitter outside [0, 1), a version that is not a non-negative integer) are a
+ *   RangeError, at construction or at the call; so is a `cacheRedisOptions` timeout that is
+ *   not positive and finite.
  * - `invalidate(id)` deletes the entry; `update(id, write)` runs the write, then invalidates,
  *   even when the write throws, and never fails a write because Redis did.
  * - Redis trouble is handled on purpose: `cacheRedisOptions(timeout)` returns the ioredis
  *   options the cache's client is built with (a command timeout, no offline queue), and when
  *   a Redis command fails, `getOrLoad` answers from the loader with `degraded: true`, within
  *   that bound, never hanging. After a restart of Redis the client reconnects on its own.
+ *   (In production the fallback needs a bound of its own, a concurrency limit or a circuit
+ *   breaker in front of the loader: the README's Pitfalls say why. The tests do not ask for it.)
  *
  * The tests are in tests/cache-aside.test.ts. Keep the exported names and signatures: the
  * tests import them.
@@ -88,7 +96,11 @@ export class CacheAside {
   }
 
   /** The cached value of `id`, or the loader's (then cached). The loader returns null for "not found". */
-  async getOrLoad<T>(id: string, loader: () => Promise<T | null>, options: { ttl?: number } = {}): Promise<CacheResult<T>> {
+  async getOrLoad<T>(
+    id: string,
+    loader: () => Promise<T | null>,
+    options: { ttl?: number } = {},
+  ): Promise<CacheResult<T>> {
     // TODO: GET, decode, or load and SET with PX; Redis errors mean degraded, not failed.
     void id;
     void loader;

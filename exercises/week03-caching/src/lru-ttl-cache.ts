@@ -16,6 +16,12 @@
  *   room is needed. `peek` and `has` never change the cache.
  * - Optionally `maxSize` with `sizeOf(value, key)`: the total size is bounded too, and a
  *   value bigger than `maxSize` is not stored (and removes the old value under its key).
+ *   Sizes are positive whole numbers (as in lru-cache): a `sizeOf` result of 0, a negative
+ *   number, a fraction, NaN or Infinity is a RangeError at `set`. Fractions are refused because
+ *   their sums drift in floating point (0.1 + 0.2 > 0.3 evicts an entry that fits exactly).
+ * - Errors name what is at fault: a bad option's RangeError message contains the option's
+ *   name (maxEntries, ttl, maxSize), the TypeError for a maxSize without sizeOf (or the
+ *   reverse) contains "sizeOf", and a bad size's RangeError contains "size".
  * - Time comes from the injected `clock`, so tests can move it by hand.
  *
  * The tests are in tests/lru-ttl-cache.test.ts; one of them compares your cache with
@@ -33,7 +39,7 @@ export interface LruTtlCacheOptions<K, V> {
   ttl?: number;
   /** The most total size held at once, as measured by `sizeOf`. Needs `sizeOf`. */
   maxSize?: number;
-  /** The size of one entry (a positive number), for example its length in bytes. Needs `maxSize`. */
+  /** The size of one entry (a positive whole number), for example its length in bytes. Needs `maxSize`. */
   sizeOf?: (value: V, key: K) => number;
   /** Where the cache reads the time; default: `monotonicClock` from ./clock. */
   clock?: Clock;
@@ -52,7 +58,7 @@ export interface SetOptions {
 export class LruTtlCache<K, V extends {}> {
   constructor(options: LruTtlCacheOptions<K, V>) {
     // TODO: validate the options (RangeError for a maxEntries that is not a positive integer,
-    // a negative or non-finite ttl, a maxSize that is not a positive number; TypeError when
+    // a negative or non-finite ttl, a maxSize that is not a positive finite number; TypeError when
     // only one of maxSize and sizeOf is given; each message names the option at fault) and
     // set up O(1) structures.
     void options;
@@ -94,8 +100,8 @@ export class LruTtlCache<K, V extends {}> {
 
   /** Stores a value as the most recently used entry with a fresh TTL, evicting as needed. */
   set(key: K, value: V, options?: SetOptions): this {
-    // TODO: validate options.ttl (RangeError), measure the value, evict least recently used
-    // entries until both bounds hold.
+    // TODO: validate options.ttl (RangeError), measure the value (a positive whole number,
+    // else RangeError), evict least recently used entries until both bounds hold.
     void key;
     void value;
     void options;

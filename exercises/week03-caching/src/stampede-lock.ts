@@ -6,7 +6,10 @@
  * can least afford it. Build `StampedeProtectedCache.getOrLoad(key, loader)` so that
  * concurrent misses cause one loader call, across every instance of the app:
  *
- * - Values are JSON under `key`, with a TTL (`ttl`). A hit is a single GET.
+ * - Values are JSON under `key`, with a TTL (`ttl`). A hit is a single GET. A stored string
+ *   that does not parse as JSON is a miss (it is loaded again and replaced), never an error
+ *   for every reader until the TTL ends. A loaded value JSON cannot hold (undefined) goes to
+ *   the callers and is not cached.
  * - On a miss, take the lock `lockKeyFor(key)` with SET lockKey <random token> NX PX lockTtl.
  *   The winner loads, stores the value and releases the lock. Release with a Lua script that
  *   deletes the lock only if it still holds the winner's token: the lock may have expired
@@ -16,7 +19,8 @@
  * - Callers in the same process share one in-flight load instead of each polling Redis.
  * - A loader error releases the lock at once, reaches the caller (every caller that shared
  *   the load), and is not cached.
- * - Durations that are not positive numbers are a RangeError.
+ * - Durations (ttl, lockTtl, waitTimeout, pollInterval) that are not positive finite numbers
+ *   of ms are a RangeError: Infinity too (a lock that never expires outlives a crashed holder).
  *
  * Part 2 is in src/xfetch.ts. The tests are in tests/stampede-protection.test.ts. Keep the
  * exported names and signatures: the tests import them.
@@ -28,7 +32,10 @@ import type { Redis } from "ioredis";
 export class LockWaitTimeoutError extends Error {
   readonly code = "ERR_LOCK_WAIT_TIMEOUT";
 
-  constructor(readonly key: string, readonly waitedMs: number) {
+  constructor(
+    readonly key: string,
+    readonly waitedMs: number,
+  ) {
     super(`gave up on ${key} after waiting ${Math.round(waitedMs)} ms for another instance to load it`);
     this.name = "LockWaitTimeoutError";
   }

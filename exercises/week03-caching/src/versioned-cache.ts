@@ -10,7 +10,7 @@
  * - `put(key, { value, version })` stores the entry (with PX ttl) only if the key does not
  *   hold a newer version; it returns whether it stored. The same version twice is not a
  *   change. Each put is ONE script call: a compare from the client followed by a write could
- *   have another client's write between them.
+ *   have another client's write between them (the tests put one there, for invalidate too).
  * - `invalidate(key, version)` is what a writer calls after committing `version`: it drops
  *   the value but leaves a tombstone that remembers the version for `tombstoneTtl`, so a put
  *   of anything older is refused and a put of that version or newer is accepted. It leaves a

@@ -13,8 +13,8 @@
  *   took, measured on the injected clock) and the absolute expiry (clock time + ttl), in one
  *   Redis string with PX ttl, so that a hit is one GET. An entry at or past its expiry on the
  *   clock is a miss, and so is an entry it cannot read. Report where each value came from:
- *   "hit", "early-refresh" or "miss". A `ttl` that is not a positive integer, or a negative
- *   `beta`, is a RangeError.
+ *   "hit", "early-refresh" or "miss". A `ttl` that is not a positive integer, or a `beta`
+ *   that is not a finite number >= 0 (negative, NaN, Infinity), is a RangeError.
  *
  * The tests (tests/stampede-protection.test.ts) use a manual clock and a seeded random
  * source. Keep the exported names and signatures: the tests import them.

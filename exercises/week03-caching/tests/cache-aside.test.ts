@@ -21,7 +21,15 @@ beforeEach(() => {
 });
 
 function makeCache(overrides: Partial<CacheAsideOptions> = {}): CacheAside {
-  return new CacheAside({ redis: redis.client(), namespace, version: 1, ttl: 10 * MINUTE, negativeTtl: MINUTE, jitter: 0, ...overrides });
+  return new CacheAside({
+    redis: redis.client(),
+    namespace,
+    version: 1,
+    ttl: 10 * MINUTE,
+    negativeTtl: MINUTE,
+    jitter: 0,
+    ...overrides,
+  });
 }
 
 function counted<T>(load: () => Promise<T>): { load: () => Promise<T>; calls: () => number } {
@@ -52,6 +60,18 @@ function recordCommands(client: Redis): string[] {
   return names;
 }
 
+/**
+ * Overwrites what the cache stored under `key` with `garbage`, in the layout it chose: the
+ * string itself, or every field of a hash (a bug, a manual edit, an old deploy's format).
+ */
+async function corrupt(client: Redis, key: string, garbage: string): Promise<void> {
+  const type = await client.type(key);
+  if (type === "string") await client.set(key, garbage, "KEEPTTL");
+  else if (type === "hash")
+    await client.hset(key, Object.fromEntries((await client.hkeys(key)).map((field) => [field, garbage])));
+  else throw new Error(`the cache stored ${key} as a ${type}; this test can corrupt a string or a hash`);
+}
+
 /** Fails with `message` unless `promise` settles within `ms`: the test's guard against a hang. */
 async function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -72,7 +92,10 @@ afterEach(async () => {
 });
 
 function faultyClient(target: string | RedisOptions, options: RedisOptions): Redis {
-  const client = typeof target === "string" ? new Redis(target, { ...options, keyPrefix: redis.prefix }) : new Redis({ ...target, ...options, keyPrefix: redis.prefix });
+  const client =
+    typeof target === "string"
+      ? new Redis(target, { ...options, keyPrefix: redis.prefix })
+      : new Redis({ ...target, ...options, keyPrefix: redis.prefix });
   client.on("error", () => {});
   opened.push({ close: () => client.disconnect() });
   return client;
@@ -123,7 +146,8 @@ async function stallableProxy(): Promise<{ url: string; stall(): void; resume():
     },
     resume: () => {
       stalled = false;
-      for (const connection of connections) for (const chunk of connection.held.splice(0)) connection.upstream.write(chunk);
+      for (const connection of connections)
+        for (const chunk of connection.held.splice(0)) connection.upstream.write(chunk);
     },
     // Cuts every connection, as a Redis restart or a network blip does; new ones are accepted.
     drop: () => {
@@ -136,7 +160,11 @@ describe("CacheAside: reads through the cache", () => {
   it("loads on a miss, stores the value, and serves the next call from Redis without the loader", async () => {
     const cache = makeCache();
     const loader = counted(async () => ({ id: "42", name: "Ada" }));
-    expect(await cache.getOrLoad("42", loader.load)).toEqual({ value: { id: "42", name: "Ada" }, source: "loader", degraded: false });
+    expect(await cache.getOrLoad("42", loader.load)).toEqual({
+      value: { id: "42", name: "Ada" },
+      source: "loader",
+      degraded: false,
+    });
     expect(await cache.getOrLoad("42", loader.load), "the second read must be a cache hit").toEqual({
       value: { id: "42", name: "Ada" },
       source: "cache",
@@ -151,33 +179,59 @@ describe("CacheAside: reads through the cache", () => {
     await cache.getOrLoad("7", async () => "seven");
     const sent = recordCommands(client);
     for (let i = 0; i < 5; i++) expect((await cache.getOrLoad("7", async () => "other")).source).toBe("cache");
-    expect(sent, "a hit is one round trip (a GET); every extra command on the hot path costs latency on every request").toEqual([
-      "get",
-      "get",
-      "get",
-      "get",
-      "get",
-    ]);
+    expect(
+      sent.length,
+      `five hits sent ${JSON.stringify(sent)}: a hit is one command, one round trip (GET, or HGET for a hash layout); ` +
+        "a second command per hit (a PTTL, an EXISTS) costs latency on every request",
+    ).toBe(5);
   });
 
   it("round-trips JSON values of every shape, the falsy ones included", async () => {
     const cache = makeCache();
-    const values: unknown[] = [0, "", false, [], {}, "null", "n", "v", { nested: [1, { deep: true }] }, 3.25, "ünïcödé ✓"];
+    const values: unknown[] = [
+      0,
+      "",
+      false,
+      [],
+      {},
+      "null",
+      "n",
+      "v",
+      { nested: [1, { deep: true }] },
+      3.25,
+      "ünïcödé ✓",
+    ];
     for (const [index, value] of values.entries()) {
       await cache.getOrLoad(`shape-${index}`, async () => value);
       const hit = await cache.getOrLoad(`shape-${index}`, async () => "wrong");
-      expect(hit, `${JSON.stringify(value)} must come back as itself, from the cache`).toEqual({ value, source: "cache", degraded: false });
+      expect(hit, `${JSON.stringify(value)} must come back as itself, from the cache`).toEqual({
+        value,
+        source: "cache",
+        degraded: false,
+      });
     }
   });
 
-  it("stores the entry under a key that names the namespace, the version and the id", async () => {
+  it("stores the entry under a key that names the namespace, the version and the id, in any order", async () => {
     const client = redis.client();
     const cache = makeCache({ redis: client, namespace: "order", version: 3 });
     const key = cache.keyFor("99");
-    expect(key).toContain("order");
-    expect(makeCache({ namespace: "invoice", version: 3 }).keyFor("99"), "two namespaces never share a key").not.toBe(key);
-    expect(key).toContain("3");
-    expect(key.endsWith("99"), "the id comes last").toBe(true);
+    expect(key, "the namespace is readable in the key (KEYS order:* in an incident)").toContain("order");
+    expect(key, "so is the id").toContain("99");
+    expect(cache.keyFor("99"), "the same id always maps to the same key").toBe(key);
+    // Each pair differs in one part only; a key that leaves a part out, or runs the parts together
+    // without a separator (order + 39 + 9 and order + 3 + 99 are both "order399"), gives two of them one key.
+    const triples: [string, number, string][] = [
+      ["order", 3, "99"],
+      ["invoice", 3, "99"],
+      ["order", 4, "99"],
+      ["order", 3, "98"],
+      ["order", 39, "9"],
+      ["order", 33, "99"],
+    ];
+    const keys = triples.map(([namespace, version, id]) => makeCache({ namespace, version }).keyFor(id));
+    const clashes = triples.filter((_, i) => keys.indexOf(keys[i]!) !== i).map((t) => t.join("/"));
+    expect(clashes, `these (namespace, version, id) share a key with another: ${JSON.stringify(keys)}`).toEqual([]);
     await cache.getOrLoad("99", async () => ({ total: 5 }));
     expect(await client.exists(key), "the value is stored under keyFor(id)").toBe(1);
   });
@@ -190,7 +244,9 @@ describe("CacheAside: reads through the cache", () => {
     await v1.getOrLoad("5", async () => ({ name: "old shape" }));
     const loader = counted(async () => ({ fullName: "new shape" }));
     const result = await v2.getOrLoad("5", loader.load);
-    expect(result.value, "after a deploy that changes the shape, old entries must not be decoded as new ones").toEqual({ fullName: "new shape" });
+    expect(result.value, "after a deploy that changes the shape, old entries must not be decoded as new ones").toEqual({
+      fullName: "new shape",
+    });
     expect(loader.calls()).toBe(1);
   });
 
@@ -198,14 +254,21 @@ describe("CacheAside: reads through the cache", () => {
     const client = redis.client();
     const cache = makeCache({ redis: client });
     for (const [index, garbage] of ["{not json at all", "v{broken", ""].entries()) {
-      await client.set(cache.keyFor(`bad-${index}`), garbage, "PX", MINUTE);
+      await cache.getOrLoad(`bad-${index}`, async () => ({ ok: "first" }));
+      await corrupt(client, cache.keyFor(`bad-${index}`), garbage);
       const result = await cache.getOrLoad(`bad-${index}`, async () => ({ ok: true }));
-      expect(result, `garbage in Redis (${JSON.stringify(garbage)}) must not break reads: reload from the source`).toEqual({
+      expect(
+        result,
+        `garbage in Redis (${JSON.stringify(garbage)}) must not break reads: reload from the source`,
+      ).toEqual({
         value: { ok: true },
         source: "loader",
         degraded: false,
       });
-      expect((await cache.getOrLoad(`bad-${index}`, async () => ({ ok: false }))).source, "and the garbage is replaced").toBe("cache");
+      expect(
+        (await cache.getOrLoad(`bad-${index}`, async () => ({ ok: false }))).source,
+        "and the garbage is replaced",
+      ).toBe("cache");
     }
   });
 
@@ -214,7 +277,10 @@ describe("CacheAside: reads through the cache", () => {
     const cache = makeCache({ redis: client });
     const failure = new Error("database unavailable");
     await expect(cache.getOrLoad("9", () => Promise.reject(failure))).rejects.toBe(failure);
-    expect(await client.exists(cache.keyFor("9")), "an error is not a value: caching it would serve the outage after it ended").toBe(0);
+    expect(
+      await client.exists(cache.keyFor("9")),
+      "an error is not a value: caching it would serve the outage after it ended",
+    ).toBe(0);
     expect((await cache.getOrLoad("9", async () => "back")).value).toBe("back");
   });
 });
@@ -232,7 +298,10 @@ describe("CacheAside: configuration", () => {
       { version: -1 },
     ];
     for (const overrides of bad) {
-      expect(() => makeCache(overrides), `${JSON.stringify(overrides)} must fail at construction, not at the first SET`).toThrow(RangeError);
+      expect(
+        () => makeCache(overrides),
+        `${JSON.stringify(overrides)} must fail at construction, not at the first SET`,
+      ).toThrow(RangeError);
     }
     expect(() => makeCache({ version: 0, jitter: 0 }), "version 0 and no jitter are fine").not.toThrow();
   });
@@ -275,7 +344,10 @@ describe("CacheAside: TTL with jitter", () => {
     await cache.getOrLoad("1", async () => "x");
     const pttl = await client.pttl(cache.keyFor("1"));
     // ttl × (1 − 0.3 × 0.999) = 420 180 ms
-    expect(pttl, "the TTL is the staleness you promised; jitter may only make entries expire earlier").toBeLessThanOrEqual(420_181);
+    expect(
+      pttl,
+      "the TTL is the staleness you promised; jitter may only make entries expire earlier",
+    ).toBeLessThanOrEqual(420_181);
     expect(pttl).toBeGreaterThan(420_180 - SLACK_MS);
   });
 
@@ -301,7 +373,10 @@ describe("CacheAside: TTL with jitter", () => {
       expect(ttl).toBeLessThanOrEqual(10 * MINUTE);
     }
     const distinctSeconds = new Set(ttls.map((ttl) => Math.round(ttl / 1_000))).size;
-    expect(distinctSeconds, "keys filled by one burst must not all expire in the same second (a synchronized miss storm)").toBeGreaterThanOrEqual(15);
+    expect(
+      distinctSeconds,
+      "keys filled by one burst must not all expire in the same second (a synchronized miss storm)",
+    ).toBeGreaterThanOrEqual(15);
     expect(Math.max(...ttls) - Math.min(...ttls)).toBeGreaterThan(2 * MINUTE);
   });
 });
@@ -312,11 +387,17 @@ describe("CacheAside: negative caching", () => {
     const cache = makeCache({ redis: client, ttl: 10 * MINUTE, negativeTtl: 30_000 });
     const loader = counted(async () => null);
     expect(await cache.getOrLoad("ghost", loader.load)).toEqual({ value: null, source: "loader", degraded: false });
-    expect(await client.exists(cache.keyFor("ghost")), "not-found must be stored (a sentinel), a missing key would just be another miss").toBe(1);
+    expect(
+      await client.exists(cache.keyFor("ghost")),
+      "not-found must be stored (a sentinel), a missing key would just be another miss",
+    ).toBe(1);
     const pttl = await client.pttl(cache.keyFor("ghost"));
     expect(pttl, "a not-found lives for negativeTtl, so a row created later shows up soon").toBeLessThanOrEqual(30_000);
     expect(pttl).toBeGreaterThan(30_000 - SLACK_MS);
-    expect(await cache.getOrLoad("ghost", loader.load), "a flood of requests for an id that does not exist must not reach the database").toEqual({
+    expect(
+      await cache.getOrLoad("ghost", loader.load),
+      "a flood of requests for an id that does not exist must not reach the database",
+    ).toEqual({
       value: null,
       source: "cache",
       degraded: false,
@@ -342,7 +423,10 @@ describe("CacheAside: invalidation on write", () => {
     expect(await cache.invalidate("a")).toBe(true);
     expect(await cache.invalidate("b")).toBe(true);
     expect((await cache.getOrLoad("a", async () => "fresh")).value, "the next read reloads").toBe("fresh");
-    expect((await cache.getOrLoad("b", async () => "created")).value, "a row created after a not-found shows up once invalidated").toBe("created");
+    expect(
+      (await cache.getOrLoad("b", async () => "created")).value,
+      "a row created after a not-found shows up once invalidated",
+    ).toBe("created");
   });
 
   it("update writes first and invalidates after, so a read during the write cannot leave the old value cached", async () => {
@@ -379,7 +463,10 @@ describe("CacheAside: invalidation on write", () => {
         throw lostReply;
       }),
     ).rejects.toBe(lostReply);
-    expect((await cache.getOrLoad("doc", async () => row)).value, "a write that threw may still have committed, so the entry must go").toBe("new");
+    expect(
+      (await cache.getOrLoad("doc", async () => row)).value,
+      "a write that threw may still have committed, so the entry must go",
+    ).toBe("new");
   });
 });
 
@@ -391,7 +478,14 @@ describe("CacheAside: Redis down or slow", () => {
     const loader = counted(async () => ({ from: "database" }));
     const tenCalls = (async () => {
       const results = [];
-      for (let i = 0; i < 10; i++) results.push(await cache.getOrLoad("1", loader.load));
+      for (let i = 0; i < 10; i++) {
+        const result = await cache.getOrLoad("1", loader.load).catch((error: unknown) => {
+          throw new Error(
+            `a Redis failure failed the read (${String(error)}): the database is still up, so answer from the loader with degraded: true`,
+          );
+        });
+        results.push(result);
+      }
       return results;
     })();
     const results = await within(
@@ -399,7 +493,8 @@ describe("CacheAside: Redis down or slow", () => {
       timeout,
       "10 calls against a Redis that is down did not finish within one command timeout: with the offline queue on, each command waits in a queue for a connection that is not coming (set enableOfflineQueue: false)",
     );
-    for (const result of results) expect(result).toEqual({ value: { from: "database" }, source: "loader", degraded: true });
+    for (const result of results)
+      expect(result).toEqual({ value: { from: "database" }, source: "loader", degraded: true });
     expect(loader.calls(), "with no cache, every call is served by the source of truth").toBe(10);
   });
 
@@ -455,7 +550,11 @@ describe("CacheAside: Redis down or slow", () => {
       "the write-back to a stalled Redis must be bounded too",
     );
     proxy.resume();
-    expect(result, "a failed write-back loses nothing the caller needs: it still gets the value").toEqual({ value: "loaded", source: "loader", degraded: true });
+    expect(result, "a failed write-back loses nothing the caller needs: it still gets the value").toEqual({
+      value: "loaded",
+      source: "loader",
+      degraded: true,
+    });
   });
 
   it("reconnects on its own after the connection drops, and serves hits again", async () => {
@@ -471,7 +570,11 @@ describe("CacheAside: Redis down or slow", () => {
       10_000,
       "after a Redis restart the client must reconnect by itself: a retryStrategy that gives up leaves the app degraded until it is restarted",
     );
-    expect(await cache.getOrLoad("1", async () => "from database")).toEqual({ value: "cached", source: "cache", degraded: false });
+    expect(await cache.getOrLoad("1", async () => "from database")).toEqual({
+      value: "cached",
+      source: "cache",
+      degraded: false,
+    });
   });
 
   it("update reports invalidated: false when Redis is down, without failing the write", async () => {
@@ -479,7 +582,10 @@ describe("CacheAside: Redis down or slow", () => {
     const cache = makeCache({ redis: client });
     const writes = counted(async () => "written");
     const result = await within(cache.update("1", writes.load), 4_000, "update hung on a Redis that is down");
-    expect(result, "the write happened; failing it now would invite a retry that writes twice").toEqual({ value: "written", invalidated: false });
+    expect(result, "the write happened; failing it now would invite a retry that writes twice").toEqual({
+      value: "written",
+      invalidated: false,
+    });
     expect(writes.calls()).toBe(1);
     expect(await cache.invalidate("1")).toBe(false);
   });

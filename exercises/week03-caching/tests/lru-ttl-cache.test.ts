@@ -23,7 +23,11 @@ describe("LruTtlCache: get, set, delete", () => {
   it("keeps falsy values such as 0, the empty string and false", () => {
     const cache = new LruTtlCache<string, number | string | boolean>({ maxEntries: 3 });
     cache.set("zero", 0).set("empty", "").set("no", false);
-    expect([cache.get("zero"), cache.get("empty"), cache.get("no")], "only undefined means a miss").toEqual([0, "", false]);
+    expect([cache.get("zero"), cache.get("empty"), cache.get("no")], "only undefined means a miss").toEqual([
+      0,
+      "",
+      false,
+    ]);
     expect([cache.has("zero"), cache.has("empty"), cache.has("no")]).toEqual([true, true, true]);
   });
 
@@ -92,7 +96,9 @@ describe("LruTtlCache: per-entry TTL on an injected clock", () => {
     const cache = new LruTtlCache<string, string>({ maxEntries: 10, ttl: 100, clock });
     cache.set("a", "fresh");
     clock.advance(100);
-    expect(cache.get("a"), "at exactly the TTL the entry is still fresh (age > ttl means expired, as in Redis)").toBe("fresh");
+    expect(cache.get("a"), "at exactly the TTL the entry is still fresh (age > ttl means expired, as in Redis)").toBe(
+      "fresh",
+    );
     clock.advance(1);
     expect(cache.peek("a"), "one millisecond past its TTL an entry must never be returned").toBeUndefined();
     expect(cache.has("a")).toBe(false);
@@ -146,7 +152,10 @@ describe("LruTtlCache: per-entry TTL on an injected clock", () => {
     clock.advance(60);
     expect(cache.get("a")).toBe("x");
     clock.advance(60);
-    expect(cache.get("a"), "a TTL bounds staleness since the write; reading does not make data fresher").toBeUndefined();
+    expect(
+      cache.get("a"),
+      "a TTL bounds staleness since the write; reading does not make data fresher",
+    ).toBeUndefined();
   });
 
   it("removes an expired entry when get finds it, so it stops taking a slot", () => {
@@ -242,12 +251,34 @@ describe("LruTtlCache: size-bounded caching", () => {
     expect(cache.totalSize).toBe(8);
   });
 
-  it("rejects a size that is not a positive number", () => {
+  it("rejects a size that is not a positive whole number", () => {
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
       const cache = new LruTtlCache<string, string>({ maxEntries: 10, maxSize: 100, sizeOf: () => bad });
       expect(() => cache.set("a", "x"), `a size of ${bad} would corrupt the size accounting`).toThrow(RangeError);
       expect(() => cache.set("a", "x"), "the error says which number was wrong").toThrow(/size/i);
     }
+    for (const fraction of [0.1, 2.5]) {
+      const cache = new LruTtlCache<string, string>({ maxEntries: 10, maxSize: 100, sizeOf: () => fraction });
+      expect(
+        () => cache.set("a", "x"),
+        `a size of ${fraction}: fractional sizes drift when summed (0.1 + 0.2 > 0.3), so sizes are whole numbers, as in lru-cache`,
+      ).toThrow(RangeError);
+      expect(cache.size, "a refused entry is not stored").toBe(0);
+    }
+  });
+
+  it("keeps exact accounting: entries that fill maxSize exactly all stay, and an emptied cache holds a total of 0", () => {
+    const cache = new LruTtlCache<string, string>({ maxEntries: 100, maxSize: 6, sizeOf: byLength });
+    cache.set("a", "x").set("b", "xx").set("c", "xxx");
+    expect([cache.has("a"), cache.has("b"), cache.has("c")], "1 + 2 + 3 is exactly 6: nothing needs to go").toEqual([
+      true,
+      true,
+      true,
+    ]);
+    cache.set("b", "yy");
+    expect(cache.totalSize, "replacing b with a value of the same size changes nothing").toBe(6);
+    for (const key of ["a", "b", "c"]) cache.delete(key);
+    expect(cache.totalSize, "every removal gives back exactly what its entry took").toBe(0);
   });
 
   it("never lets the total size exceed maxSize over a long random workload", () => {
@@ -269,14 +300,19 @@ describe("LruTtlCache: configuration errors", () => {
   it("rejects a maxEntries that is not a positive integer", () => {
     for (const bad of [0, -5, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => new LruTtlCache({ maxEntries: bad }), `maxEntries ${bad} cannot bound anything`).toThrow(RangeError);
-      expect(() => new LruTtlCache({ maxEntries: bad }), "a configuration error names the option at fault").toThrow(/maxEntries/);
+      expect(() => new LruTtlCache({ maxEntries: bad }), "a configuration error names the option at fault").toThrow(
+        /maxEntries/,
+      );
     }
   });
 
   it("rejects a negative or non-finite TTL, in the options and in set", () => {
     for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => new LruTtlCache({ maxEntries: 1, ttl: bad }), `ttl ${bad}`).toThrow(RangeError);
-      expect(() => new LruTtlCache({ maxEntries: 1, ttl: bad }), "a configuration error names the option at fault").toThrow(/ttl/);
+      expect(
+        () => new LruTtlCache({ maxEntries: 1, ttl: bad }),
+        "a configuration error names the option at fault",
+      ).toThrow(/ttl/);
       const cache = new LruTtlCache<string, string>({ maxEntries: 1 });
       expect(() => cache.set("a", "x", { ttl: bad }), `set's ttl ${bad}`).toThrow(RangeError);
       expect(() => cache.set("a", "x", { ttl: bad })).toThrow(/ttl/);
@@ -284,15 +320,25 @@ describe("LruTtlCache: configuration errors", () => {
   });
 
   it("requires sizeOf and maxSize together", () => {
-    expect(() => new LruTtlCache<string, string>({ maxEntries: 1, maxSize: 10 }), "a size bound without a measure").toThrow(TypeError);
+    expect(
+      () => new LruTtlCache<string, string>({ maxEntries: 1, maxSize: 10 }),
+      "a size bound without a measure",
+    ).toThrow(TypeError);
     expect(() => new LruTtlCache<string, string>({ maxEntries: 1, maxSize: 10 })).toThrow(/sizeOf/);
-    expect(() => new LruTtlCache<string, string>({ maxEntries: 1, sizeOf: (v) => v.length }), "a measure without a bound").toThrow(TypeError);
+    expect(
+      () => new LruTtlCache<string, string>({ maxEntries: 1, sizeOf: (v) => v.length }),
+      "a measure without a bound",
+    ).toThrow(TypeError);
   });
 
   it("rejects a maxSize that is not a positive number", () => {
     for (const bad of [0, -1, Number.NaN]) {
-      expect(() => new LruTtlCache<string, string>({ maxEntries: 1, maxSize: bad, sizeOf: (v) => v.length })).toThrow(RangeError);
-      expect(() => new LruTtlCache<string, string>({ maxEntries: 1, maxSize: bad, sizeOf: (v) => v.length })).toThrow(/maxSize/);
+      expect(() => new LruTtlCache<string, string>({ maxEntries: 1, maxSize: bad, sizeOf: (v) => v.length })).toThrow(
+        RangeError,
+      );
+      expect(() => new LruTtlCache<string, string>({ maxEntries: 1, maxSize: bad, sizeOf: (v) => v.length })).toThrow(
+        /maxSize/,
+      );
     }
   });
 });
@@ -312,10 +358,46 @@ interface Scenario {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: "a count bound and TTLs", seed: 1, maxEntries: 8, keySpace: 14, ttl: 60, setTtls: [undefined, undefined, 0, 15, 200], advance: 0.15, maxAdvance: 25 },
-  { name: "a size bound, a count bound and TTLs", seed: 2, maxEntries: 12, keySpace: 20, ttl: 80, setTtls: [undefined, 0, 30], advance: 0.1, maxAdvance: 20, maxSize: 40 },
-  { name: "a count bound and no TTL (pure LRU)", seed: 3, maxEntries: 6, keySpace: 10, setTtls: [undefined], advance: 0, maxAdvance: 0 },
-  { name: "short TTLs in a cache that never fills", seed: 4, maxEntries: 1_000, keySpace: 30, ttl: 10, setTtls: [undefined, 3, 0], advance: 0.3, maxAdvance: 6 },
+  {
+    name: "a count bound and TTLs",
+    seed: 1,
+    maxEntries: 8,
+    keySpace: 14,
+    ttl: 60,
+    setTtls: [undefined, undefined, 0, 15, 200],
+    advance: 0.15,
+    maxAdvance: 25,
+  },
+  {
+    name: "a size bound, a count bound and TTLs",
+    seed: 2,
+    maxEntries: 12,
+    keySpace: 20,
+    ttl: 80,
+    setTtls: [undefined, 0, 30],
+    advance: 0.1,
+    maxAdvance: 20,
+    maxSize: 40,
+  },
+  {
+    name: "a count bound and no TTL (pure LRU)",
+    seed: 3,
+    maxEntries: 6,
+    keySpace: 10,
+    setTtls: [undefined],
+    advance: 0,
+    maxAdvance: 0,
+  },
+  {
+    name: "short TTLs in a cache that never fills",
+    seed: 4,
+    maxEntries: 1_000,
+    keySpace: 30,
+    ttl: 10,
+    setTtls: [undefined, 3, 0],
+    advance: 0.3,
+    maxAdvance: 6,
+  },
 ];
 
 const OPERATIONS = 20_000;
@@ -325,7 +407,13 @@ describe("LruTtlCache: agrees with lru-cache", () => {
     const random = seededRandom(s.seed);
     const clock = manualClock();
     const sizeOf = s.maxSize === undefined ? undefined : (value: string) => value.length;
-    const ours = new LruTtlCache<string, string>({ maxEntries: s.maxEntries, ttl: s.ttl, maxSize: s.maxSize, sizeOf, clock });
+    const ours = new LruTtlCache<string, string>({
+      maxEntries: s.maxEntries,
+      ttl: s.ttl,
+      maxSize: s.maxSize,
+      sizeOf,
+      clock,
+    });
     // ttlResolution 0: lru-cache otherwise reuses one clock reading for 1 ms of real time.
     const oracle = new LRUCache<string, string>({
       max: s.maxEntries,
@@ -369,7 +457,10 @@ describe("LruTtlCache: agrees with lru-cache", () => {
       }
       trail.push(`#${i} ${step} -> ${String(actual)}`);
       if (trail.length > 20) trail.shift();
-      const sizes = { ours: [ours.size, ours.totalSize], oracle: [oracle.size, s.maxSize === undefined ? 0 : oracle.calculatedSize] };
+      const sizes = {
+        ours: [ours.size, ours.totalSize],
+        oracle: [oracle.size, s.maxSize === undefined ? 0 : oracle.calculatedSize],
+      };
       if (actual !== expected || sizes.ours[0] !== sizes.oracle[0] || sizes.ours[1] !== sizes.oracle[1]) {
         expect.fail(
           `after operation #${i} (seed ${s.seed}) the cache disagrees with lru-cache:\n` +

@@ -63,9 +63,32 @@ function recordCommands(client: Redis): Sent[] {
   return log;
 }
 
+/**
+ * Runs `action` (once) right after the first successful reply `client` receives from now on,
+ * before the code that sent the command sees that reply: another client's write lands
+ * exactly between this client's read and whatever it does next.
+ */
+function betweenReplyAndNextStep(client: Redis, action: () => Promise<unknown>): { happened: () => boolean } {
+  let done = false;
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((command: unknown, stream?: unknown) => {
+    const reply = send(command as never, stream as never) as Promise<unknown>;
+    return reply.then(async (value) => {
+      if (!done) {
+        done = true;
+        await action();
+      }
+      return value;
+    });
+  }) as typeof client.sendCommand;
+  return { happened: () => done };
+}
+
 /** EVAL (the body) may follow only an EVALSHA that Redis answered with NOSCRIPT. */
 function bodiesSentWithoutNoscript(log: Sent[]): number {
-  return log.filter((sent, i) => sent.name === "eval" && !(log[i - 1]?.name === "evalsha" && log[i - 1]?.error?.startsWith("NOSCRIPT"))).length;
+  return log.filter(
+    (sent, i) => sent.name === "eval" && !(log[i - 1]?.name === "evalsha" && log[i - 1]?.error?.startsWith("NOSCRIPT")),
+  ).length;
 }
 
 function makeCache(client: Redis = redis.client()): VersionedCache<string> {
@@ -76,7 +99,9 @@ describe("RedisScript: EVALSHA with a NOSCRIPT fallback", () => {
   it("names a script by the SHA1 that Redis gives it", async () => {
     const client = redis.client();
     for (const source of [SET_AND_ECHO, "return 'ünïcödé ✓' -- non-ASCII bytes count as UTF-8"]) {
-      expect(new RedisScript(source).sha, "EVALSHA finds a script only by the SHA1 of its exact bytes").toBe(await client.script("LOAD", source));
+      expect(new RedisScript(source).sha, "EVALSHA finds a script only by the SHA1 of its exact bytes").toBe(
+        await client.script("LOAD", source),
+      );
     }
   });
 
@@ -84,8 +109,13 @@ describe("RedisScript: EVALSHA with a NOSCRIPT fallback", () => {
     const client = redis.client();
     const script = new RedisScript(SET_AND_ECHO);
     expect(await script.run(client, [key], ["hello"])).toBe("hello");
-    expect(await client.get(key), "keys passed as KEYS get the client's keyPrefix; keys hidden in ARGV do not").toBe("hello");
-    expect(await new RedisScript("return {#KEYS, #ARGV}").run(client, []), "no keys and no arguments by default").toEqual([0, 0]);
+    expect(await client.get(key), "keys passed as KEYS get the client's keyPrefix; keys hidden in ARGV do not").toBe(
+      "hello",
+    );
+    expect(
+      await new RedisScript("return {#KEYS, #ARGV}").run(client, []),
+      "no keys and no arguments by default",
+    ).toEqual([0, 0]);
   });
 
   it("sends EVALSHA, not the script's body, once Redis knows the script", async () => {
@@ -96,7 +126,10 @@ describe("RedisScript: EVALSHA with a NOSCRIPT fallback", () => {
     for (let i = 0; i < 20; i++) expect(await script.run(client, [key], [`v${i}`])).toBe(`v${i}`);
     expect(log.filter((sent) => sent.name === "evalsha").length, "every call tries EVALSHA first").toBe(20);
     // Another test run on this Redis may flush scripts at any moment; one fallback is fine.
-    expect(log.filter((sent) => sent.name === "eval").length, "the body crosses the network only when Redis lost the script").toBeLessThanOrEqual(2);
+    expect(
+      log.filter((sent) => sent.name === "eval").length,
+      "the body crosses the network only when Redis lost the script",
+    ).toBeLessThanOrEqual(2);
   });
 
   it("still succeeds after SCRIPT FLUSH, and goes back to EVALSHA after", async () => {
@@ -105,13 +138,17 @@ describe("RedisScript: EVALSHA with a NOSCRIPT fallback", () => {
     await script.run(client, [key], ["before"]);
     await client.script("FLUSH");
     const log = recordCommands(client);
-    expect(await script.run(client, [key], ["after flush"]), "a flush, restart or failover forgets every script; the next call must still work").toBe(
-      "after flush",
-    );
+    expect(
+      await script.run(client, [key], ["after flush"]),
+      "a flush, restart or failover forgets every script; the next call must still work",
+    ).toBe("after flush");
     expect(log[0]?.name, "it tries EVALSHA first").toBe("evalsha");
     const later = recordCommands(client);
     expect(await script.run(client, [key], ["later"])).toBe("later");
-    expect(later.map((sent) => sent.name), "the fallback loaded the script again").toContain("evalsha");
+    expect(
+      later.map((sent) => sent.name),
+      "the fallback loaded the script again",
+    ).toContain("evalsha");
     expect(bodiesSentWithoutNoscript([...log, ...later])).toBe(0);
   });
 
@@ -129,8 +166,13 @@ describe("RedisScript: EVALSHA with a NOSCRIPT fallback", () => {
     const script = new RedisScript(source);
     await client.script("LOAD", source);
     const log = recordCommands(client);
-    await expect(script.run(client, [key]), "the script's error reaches the caller").rejects.toThrow(/stock cannot go below zero/);
-    expect(bodiesSentWithoutNoscript(log), "only NOSCRIPT calls for the body; retrying a failing script runs it twice").toBe(0);
+    await expect(script.run(client, [key]), "the script's error reaches the caller").rejects.toThrow(
+      /stock cannot go below zero/,
+    );
+    expect(
+      bodiesSentWithoutNoscript(log),
+      "only NOSCRIPT calls for the body; retrying a failing script runs it twice",
+    ).toBe(0);
     expect(log.filter((sent) => sent.name === "evalsha").length).toBe(1);
   });
 });
@@ -160,7 +202,10 @@ describe("VersionedCache: compare-and-set on versions", () => {
   it("does not rewrite an entry with the version it already holds", async () => {
     const cache = makeCache();
     await cache.put(key, { value: "same", version: 4 });
-    expect(await cache.put(key, { value: "same", version: 4 }), "a version names one value; storing it again changes nothing").toBe(false);
+    expect(
+      await cache.put(key, { value: "same", version: 4 }),
+      "a version names one value; storing it again changes nothing",
+    ).toBe(false);
   });
 
   it("stores every entry under its key with the TTL", async () => {
@@ -184,6 +229,39 @@ describe("VersionedCache: compare-and-set on versions", () => {
     expect(log.filter((sent) => sent.name === "evalsha").length).toBe(1);
   });
 
+  it("never lets a put overwrite a newer version that another writer stored between its compare and its set", async () => {
+    const slowClient = await ready(redis.client());
+    const slow = makeCache(slowClient);
+    const other = makeCache(await ready(redis.client()));
+    await other.put(key, { value: "v1", version: 1 });
+    const race = betweenReplyAndNextStep(slowClient, () => other.put(key, { value: "v3", version: 3 }));
+
+    await slow.put(key, { value: "v2", version: 2 });
+
+    expect(race.happened(), "the other writer got its turn right after this put's first reply").toBe(true);
+    expect(
+      await other.get(key),
+      "v2 replaced v3: the put read the version, another writer stored v3, then the put wrote v2 over it. " +
+        "Compare and set in one script, so that nothing can run between them (MULTI only batches the writes, it checks nothing)",
+    ).toEqual({ value: "v3", version: 3 });
+  });
+
+  it("never lets an invalidation wipe a newer version that another writer stored between its compare and its write", async () => {
+    const slowClient = await ready(redis.client());
+    const slow = makeCache(slowClient);
+    const other = makeCache(await ready(redis.client()));
+    await other.put(key, { value: "v1", version: 1 });
+    const race = betweenReplyAndNextStep(slowClient, () => other.put(key, { value: "v3", version: 3 }));
+
+    await slow.invalidate(key, 2);
+
+    expect(race.happened()).toBe(true);
+    expect(
+      await other.get(key),
+      "the invalidation of v2 buried v3 under a tombstone: compare and write in one script",
+    ).toEqual({ value: "v3", version: 3 });
+  });
+
   it("accepts version 0 as the first version", async () => {
     const cache = makeCache();
     expect(await cache.put(key, { value: "initial", version: 0 })).toBe(true);
@@ -192,7 +270,10 @@ describe("VersionedCache: compare-and-set on versions", () => {
 
   it("rejects TTLs that are not positive whole milliseconds", () => {
     for (const bad of [{ ttl: 0 }, { ttl: 1.5 }, { tombstoneTtl: -1 }, { tombstoneTtl: Number.NaN }]) {
-      expect(() => new VersionedCache({ redis: redis.client(), ttl: 60_000, tombstoneTtl: 30_000, ...bad }), JSON.stringify(bad)).toThrow(RangeError);
+      expect(
+        () => new VersionedCache({ redis: redis.client(), ttl: 60_000, tombstoneTtl: 30_000, ...bad }),
+        JSON.stringify(bad),
+      ).toThrow(RangeError);
     }
   });
 
@@ -211,14 +292,19 @@ describe("VersionedCache: invalidation that remembers the version", () => {
     await cache.put(key, { value: "v1", version: 1 });
     expect(await cache.invalidate(key, 2)).toBe(true);
     expect(await cache.get(key), "the invalidated value is gone").toBeNull();
-    expect(await cache.put(key, { value: "v1", version: 1 }), "the tombstone remembers that v2 was committed").toBe(false);
+    expect(await cache.put(key, { value: "v1", version: 1 }), "the tombstone remembers that v2 was committed").toBe(
+      false,
+    );
     expect(await cache.get(key)).toBeNull();
   });
 
   it("accepts a put of the invalidated version, or a newer one", async () => {
     const cache = makeCache();
     await cache.invalidate(key, 2);
-    expect(await cache.put(key, { value: "v2", version: 2 }), "a reader that loaded exactly the committed version may store it").toBe(true);
+    expect(
+      await cache.put(key, { value: "v2", version: 2 }),
+      "a reader that loaded exactly the committed version may store it",
+    ).toBe(true);
     expect(await cache.get(key)).toEqual({ value: "v2", version: 2 });
     await cache.invalidate(`${key}:other`, 2);
     expect(await cache.put(`${key}:other`, { value: "v5", version: 5 })).toBe(true);
@@ -256,7 +342,10 @@ describe("VersionedCache: the slow-reader race", () => {
     reader.finish();
     expect(await reading, "the reader itself still gets what it read").toEqual({ value: "v1", version: 1 });
     expect(await cache.get(key), "with a plain SET the cache would now serve v1 until its TTL ends").toBeNull();
-    expect(await cache.getOrLoad(key, async () => row), "the next reader loads and caches v2").toEqual({ value: "v2", version: 2 });
+    expect(await cache.getOrLoad(key, async () => row), "the next reader loads and caches v2").toEqual({
+      value: "v2",
+      version: 2,
+    });
     expect(await cache.get(key)).toEqual({ value: "v2", version: 2 });
   });
 
@@ -272,7 +361,10 @@ describe("VersionedCache: the slow-reader race", () => {
     await second;
     older.finish();
     await first;
-    expect(await cache.get(key), "the reader that finished last had the older data").toEqual({ value: "v2", version: 2 });
+    expect(await cache.get(key), "the reader that finished last had the older data").toEqual({
+      value: "v2",
+      version: 2,
+    });
   });
 
   it("serves a hit without calling the loader", async () => {

@@ -45,7 +45,14 @@ function gatedLoader<T>(value: T) {
 }
 
 function instance(overrides: Partial<StampedeOptions> = {}, client: Redis = redis.client()): StampedeProtectedCache {
-  return new StampedeProtectedCache({ redis: client, ttl: 60_000, lockTtl: 10_000, waitTimeout: 10_000, pollInterval: 10, ...overrides });
+  return new StampedeProtectedCache({
+    redis: client,
+    ttl: 60_000,
+    lockTtl: 10_000,
+    waitTimeout: 10_000,
+    pollInterval: 10,
+    ...overrides,
+  });
 }
 
 async function ready(client: Redis): Promise<Redis> {
@@ -99,8 +106,14 @@ describe("StampedeProtectedCache: one load for a stampede", () => {
     for (let round = 0; round < 2; round++) await Promise.all(clients.map((client) => client.ping()));
     loader.finish();
     const values = await within(Promise.all(results), 10_000, "the waiters never got the loaded value");
-    expect(values.every((value) => JSON.stringify(value) === '{"price":42}'), "every caller gets the one loaded value").toBe(true);
-    expect(loader.calls(), "a stampede of misses must reach the database once: four instances need a shared (Redis) lock, not only an in-process one").toBe(1);
+    expect(
+      values.every((value) => JSON.stringify(value) === '{"price":42}'),
+      "every caller gets the one loaded value",
+    ).toBe(true);
+    expect(
+      loader.calls(),
+      "a stampede of misses must reach the database once: four instances need a shared (Redis) lock, not only an in-process one",
+    ).toBe(1);
   });
 
   it("lets concurrent callers in one instance share one load instead of each polling Redis", async () => {
@@ -112,8 +125,12 @@ describe("StampedeProtectedCache: one load for a stampede", () => {
     await loader.started;
     loader.finish();
     expect(await Promise.all(results)).toEqual(Array(50).fill("shared"));
-    const lockAttempts = sent.filter((c) => c.name === "set" && c.args.some((a) => a.toUpperCase() === "NX"));
-    expect(lockAttempts.length, "49 callers in the same process can await the first one's promise; polling Redis 49 times is load for nothing").toBe(1);
+    // One load's commands: a read, the lock, a second read, the write, the release.
+    expect(
+      sent.length,
+      `50 callers sent ${sent.length} commands: 49 callers in the same process can await the first one's promise; ` +
+        "each of them reading and locking Redis on its own is load for nothing",
+    ).toBeLessThanOrEqual(8);
   });
 
   it("does not load again when another instance stored the value between this one's miss and its lock", async () => {
@@ -135,7 +152,9 @@ describe("StampedeProtectedCache: one load for a stampede", () => {
     const loader = gatedLoader("loaded twice");
     const result = cache.getOrLoad(key, loader.load);
     loader.finish();
-    expect(await result, "after winning the lock, read the value once more: it may have arrived meanwhile").toBe("from another instance");
+    expect(await result, "after winning the lock, read the value once more: it may have arrived meanwhile").toBe(
+      "from another instance",
+    );
     expect(loader.calls(), "a second load of the same value is exactly what the lock is for").toBe(0);
     expect(missed, "this instance reads the value with a GET of the key").toBe(true);
   });
@@ -147,8 +166,52 @@ describe("StampedeProtectedCache: one load for a stampede", () => {
     const sent = recordCommands(client);
     const loader = gatedLoader("unused");
     expect(await cache.getOrLoad(key, loader.load)).toBe("cached");
-    expect(sent.map((c) => c.name), "the hit path must stay one round trip").toEqual(["get"]);
+    expect(
+      sent.map((c) => c.name),
+      "the hit path must stay one command, one round trip, and take no lock",
+    ).toHaveLength(1);
     expect(loader.calls()).toBe(0);
+  });
+});
+
+describe("StampedeProtectedCache: values it cannot read", () => {
+  it("treats a stored value that does not parse as a miss: it loads, replaces it, and serves it after", async () => {
+    const client = redis.client();
+    const cache = instance();
+    for (const [index, garbage] of ["{not json", "", "undefined"].entries()) {
+      const name = `${key}:garbage-${index}`;
+      await client.set(name, garbage, "PX", 60_000);
+      const loader = gatedLoader({ fresh: index });
+      const loading = cache.getOrLoad(name, loader.load);
+      loader.finish();
+      const outcome = await loading.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error: String(error) }),
+      );
+      expect(
+        outcome,
+        `stored ${JSON.stringify(garbage)}: a value nobody can read is a miss, not an error for every reader until the TTL ends`,
+      ).toEqual({
+        value: { fresh: index },
+      });
+      expect(await cache.getOrLoad(name, async () => "not again"), "and the garbage was replaced").toEqual({
+        fresh: index,
+      });
+    }
+  });
+
+  it("hands a loaded undefined to its callers without caching it, so the next read still works", async () => {
+    const client = redis.client();
+    const cache = instance();
+    expect(await cache.getOrLoad(key, async () => undefined), "the callers get what the loader gave").toBeUndefined();
+    expect(
+      await client.exists(key),
+      "JSON cannot hold undefined, so nothing is stored for it (not even an empty string)",
+    ).toBe(0);
+    expect(
+      await cache.getOrLoad(key, async () => "loaded again"),
+      'JSON has no undefined: JSON.stringify(undefined) stored as "" breaks every later read; do not cache it',
+    ).toBe("loaded again");
   });
 });
 
@@ -169,6 +232,25 @@ describe("StampedeProtectedCache: the lock", () => {
     expect(JSON.parse((await client.get(key))!), "the value is stored under the key itself, as JSON").toBe("v");
   });
 
+  it("locks each key on its own: a slow load of one key does not hold up a load of another", async () => {
+    const cache = instance();
+    const other = instance();
+    const slow = gatedLoader("slow");
+    const slowLoad = cache.getOrLoad(`${key}:a`, slow.load);
+    await slow.started;
+    const fast = gatedLoader("fast");
+    const fastLoad = other.getOrLoad(`${key}:b`, fast.load);
+    await within(
+      fast.started,
+      5_000,
+      "the load of key b waited for key a's lock: the lock key must name the key it guards (lockKeyFor(key))",
+    );
+    fast.finish();
+    expect(await fastLoad).toBe("fast");
+    slow.finish();
+    expect(await slowLoad).toBe("slow");
+  });
+
   it("takes a different random token for every acquisition", async () => {
     const client = redis.client();
     const cache = instance();
@@ -182,7 +264,10 @@ describe("StampedeProtectedCache: the lock", () => {
       await loading;
     }
     expect(tokens.has(null)).toBe(false);
-    expect(tokens.size, "the token is what tells one holder's lock from the next one's; a constant token tells nothing").toBe(5);
+    expect(
+      tokens.size,
+      "the token is what tells one holder's lock from the next one's; a constant token tells nothing",
+    ).toBe(5);
   });
 
   it("does not delete the next holder's lock when its own lock expired mid-load", async () => {
@@ -202,7 +287,10 @@ describe("StampedeProtectedCache: the lock", () => {
     expect(tokenB).not.toBe(tokenA);
     loadA.finish();
     expect(await fromA).toBe("from A");
-    expect(await client.get(lockKeyFor(key)), "A's release deleted B's lock: release must compare the token and delete atomically").toBe(tokenB);
+    expect(
+      await client.get(lockKeyFor(key)),
+      "A's release deleted B's lock: release must compare the token and delete atomically",
+    ).toBe(tokenB);
     loadB.finish();
     await fromB;
     expect(await client.exists(lockKeyFor(key)), "B releases its own lock").toBe(0);
@@ -248,7 +336,11 @@ describe("StampedeProtectedCache: waiters", () => {
     const holding = holder.getOrLoad(key, slow.load);
     await slow.started;
     const waiterLoader = gatedLoader("not allowed");
-    const error = await within(waiter.getOrLoad(key, waiterLoader.load), 10_000, "the waiter waited far past its waitTimeout").catch((e: unknown) => e);
+    const error = await within(
+      waiter.getOrLoad(key, waiterLoader.load),
+      10_000,
+      "the waiter waited far past its waitTimeout",
+    ).catch((e: unknown) => e);
     expect(error, "a waiter's wait is bounded: it ends with LockWaitTimeoutError").toBeInstanceOf(LockWaitTimeoutError);
     expect((error as LockWaitTimeoutError).code).toBe("ERR_LOCK_WAIT_TIMEOUT");
     expect((error as LockWaitTimeoutError).name).toBe("LockWaitTimeoutError");
@@ -287,7 +379,11 @@ describe("StampedeProtectedCache: waiters", () => {
     await expect(holding).rejects.toBe(failure);
     waiterLoader.finish();
     expect(
-      await within(waiting, 10_000, "the waiter is still waiting: a failed load must release its lock, not leave it to its 60 s TTL"),
+      await within(
+        waiting,
+        10_000,
+        "the waiter is still waiting: a failed load must release its lock, not leave it to its 60 s TTL",
+      ),
     ).toBe("from the waiter");
   });
 });
@@ -320,7 +416,13 @@ describe("StampedeProtectedCache: loader errors", () => {
 
 describe("StampedeProtectedCache: configuration", () => {
   it("rejects durations that are not positive numbers", () => {
-    for (const bad of [{ ttl: 0 }, { lockTtl: -1 }, { waitTimeout: Number.NaN }, { pollInterval: 0 }, { lockTtl: Number.POSITIVE_INFINITY }]) {
+    for (const bad of [
+      { ttl: 0 },
+      { lockTtl: -1 },
+      { waitTimeout: Number.NaN },
+      { pollInterval: 0 },
+      { lockTtl: Number.POSITIVE_INFINITY },
+    ]) {
       expect(() => instance(bad), JSON.stringify(bad)).toThrow(RangeError);
     }
   });
@@ -332,22 +434,43 @@ describe("XFetch: the early-recompute decision", () => {
 
   it("recomputes once now + delta × beta × −ln(random()) reaches the expiry", () => {
     const expiresAt = 1_000_000;
-    expect(shouldRecomputeEarly({ now: expiresAt - 694, expiresAt, delta: 1_000, beta: 1, random: half }), "694 ms left, lead 693.1 ms").toBe(false);
-    expect(shouldRecomputeEarly({ now: expiresAt - 693, expiresAt, delta: 1_000, beta: 1, random: half }), "693 ms left, lead 693.1 ms").toBe(true);
+    expect(
+      shouldRecomputeEarly({ now: expiresAt - 694, expiresAt, delta: 1_000, beta: 1, random: half }),
+      "694 ms left, lead 693.1 ms",
+    ).toBe(false);
+    expect(
+      shouldRecomputeEarly({ now: expiresAt - 693, expiresAt, delta: 1_000, beta: 1, random: half }),
+      "693 ms left, lead 693.1 ms",
+    ).toBe(true);
   });
 
   it("scales the lead with the recompute time and with beta", () => {
     const expiresAt = 1_000_000;
     const now = expiresAt - 1_300;
-    expect(shouldRecomputeEarly({ now, expiresAt, delta: 2_000, beta: 1, random: half }), "a 2 s recompute: lead 1386 ms").toBe(true);
-    expect(shouldRecomputeEarly({ now, expiresAt, delta: 1_000, beta: 2, random: half }), "beta 2 doubles the lead").toBe(true);
-    expect(shouldRecomputeEarly({ now, expiresAt, delta: 1_000, beta: 1, random: half }), "lead 693 ms < 1300 ms left").toBe(false);
+    expect(
+      shouldRecomputeEarly({ now, expiresAt, delta: 2_000, beta: 1, random: half }),
+      "a 2 s recompute: lead 1386 ms",
+    ).toBe(true);
+    expect(
+      shouldRecomputeEarly({ now, expiresAt, delta: 1_000, beta: 2, random: half }),
+      "beta 2 doubles the lead",
+    ).toBe(true);
+    expect(
+      shouldRecomputeEarly({ now, expiresAt, delta: 1_000, beta: 1, random: half }),
+      "lead 693 ms < 1300 ms left",
+    ).toBe(false);
   });
 
   it("never recomputes early with beta 0, but does at expiry", () => {
     const expiresAt = 1_000_000;
-    expect(shouldRecomputeEarly({ now: expiresAt - 1, expiresAt, delta: 5_000, beta: 0, random: () => 0.01 })).toBe(false);
-    expect(shouldRecomputeEarly({ now: expiresAt, expiresAt, delta: 5_000, beta: 0, random: () => 0.01 })).toBe(true);
+    expect(
+      shouldRecomputeEarly({ now: expiresAt - 1, expiresAt, delta: 5_000, beta: 0, random: () => 0.01 }),
+      "beta 0: no lead at all",
+    ).toBe(false);
+    expect(
+      shouldRecomputeEarly({ now: expiresAt, expiresAt, delta: 5_000, beta: 0, random: () => 0.01 }),
+      "at the expiry itself the entry must be recomputed: the test is now - lead >= expiresAt, with >=",
+    ).toBe(true);
   });
 
   it("becomes more likely as expiry nears", () => {
@@ -355,7 +478,8 @@ describe("XFetch: the early-recompute decision", () => {
     const expiresAt = 1_000_000;
     const rate = (left: number) => {
       let yes = 0;
-      for (let i = 0; i < 2_000; i++) if (shouldRecomputeEarly({ now: expiresAt - left, expiresAt, delta: 1_000, beta: 1, random })) yes++;
+      for (let i = 0; i < 2_000; i++)
+        if (shouldRecomputeEarly({ now: expiresAt - left, expiresAt, delta: 1_000, beta: 1, random })) yes++;
       return yes / 2_000;
     };
     // P(recompute) = exp(-left / (delta × beta)): 0.05 at 3 s left, 0.37 at 1 s, 0.90 at 0.1 s.
@@ -377,17 +501,30 @@ describe("XFetchCache: probabilistic early refresh", () => {
     expect(pttl).toBeLessThanOrEqual(60_000);
     const sent = recordCommands(client);
     expect(await cache.get(key, async () => "v2")).toEqual({ value: "v1", source: "hit" });
-    expect(sent.map((c) => c.name), "value, delta and expiry belong in one entry: a hit is one GET").toEqual(["get"]);
+    expect(
+      sent.map((c) => c.name),
+      "value, delta and expiry belong in one entry: a hit is one command",
+    ).toHaveLength(1);
   });
 
   it("treats an entry it cannot read as a miss", async () => {
     const client = redis.client();
     const cache = new XFetchCache({ redis: client, ttl: 60_000, clock: manualClock(), random: () => 0.99 });
     const later = manualClock().now() + 3_600_000;
-    const garbage = ["not json", "{}", '{"value":1}', "null", `{"value":1,"delta":5}`, `{"value":1,"expiresAt":${later}}`];
+    const garbage = [
+      "not json",
+      "{}",
+      '{"value":1}',
+      "null",
+      `{"value":1,"delta":5}`,
+      `{"value":1,"expiresAt":${later}}`,
+    ];
     for (const [index, stored] of garbage.entries()) {
       await client.set(`${key}:${index}`, stored, "PX", 60_000);
-      expect(await cache.get(`${key}:${index}`, async () => "reloaded"), `stored ${stored}`).toEqual({ value: "reloaded", source: "miss" });
+      expect(await cache.get(`${key}:${index}`, async () => "reloaded"), `stored ${stored}`).toEqual({
+        value: "reloaded",
+        source: "miss",
+      });
     }
   });
 
@@ -396,7 +533,10 @@ describe("XFetchCache: probabilistic early refresh", () => {
     for (const bad of [{ ttl: 0 }, { ttl: 1.5 }, { ttl: 60_000, beta: -1 }, { ttl: 60_000, beta: Number.NaN }]) {
       expect(() => new XFetchCache({ redis: client, ...bad }), JSON.stringify(bad)).toThrow(RangeError);
     }
-    expect(() => new XFetchCache({ redis: client, ttl: 60_000, beta: 0 }), "beta 0 (never early) is allowed").not.toThrow();
+    expect(
+      () => new XFetchCache({ redis: client, ttl: 60_000, beta: 0 }),
+      "beta 0 (never early) is allowed",
+    ).not.toThrow();
   });
 
   it("treats an entry at or past its expiry as a miss", async () => {
@@ -404,7 +544,10 @@ describe("XFetchCache: probabilistic early refresh", () => {
     const cache = new XFetchCache({ redis: redis.client(), ttl: 60_000, clock, random: () => 0.99 });
     await cache.get(key, async () => "v1");
     clock.advance(60_000);
-    expect(await cache.get(key, async () => "v2"), "the clock, not only Redis, decides expiry").toEqual({ value: "v2", source: "miss" });
+    expect(await cache.get(key, async () => "v2"), "the clock, not only Redis, decides expiry").toEqual({
+      value: "v2",
+      source: "miss",
+    });
   });
 
   it("measures the recompute time on the clock and refreshes earlier for a slower recompute", async () => {
@@ -421,7 +564,10 @@ describe("XFetchCache: probabilistic early refresh", () => {
       return (await cache.get(name, async () => "second")).source;
     };
     expect(await run(`${key}:fast`, 1_000), "1500 ms left is more than a 1 s recompute's lead").toBe("hit");
-    expect(await run(`${key}:slow`, 3_000), "delta is how long the loader took on the clock; 3 s leads by 2079 ms").toBe("early-refresh");
+    expect(
+      await run(`${key}:slow`, 3_000),
+      "delta is how long the loader took on the clock; 3 s leads by 2079 ms",
+    ).toBe("early-refresh");
   });
 
   it("refreshes about once per TTL window and lets no reader meet an expired entry", async () => {
@@ -429,7 +575,13 @@ describe("XFetchCache: probabilistic early refresh", () => {
     const recomputeMs = 6_000;
     const windows = 10;
     const clock = manualClock();
-    const cache = new XFetchCache({ redis: await ready(redis.client()), ttl, beta: 1, clock, random: seededRandom(2015) });
+    const cache = new XFetchCache({
+      redis: await ready(redis.client()),
+      ttl,
+      beta: 1,
+      clock,
+      random: seededRandom(2015),
+    });
     let loads = 0;
     const sources = { hit: 0, "early-refresh": 0, miss: 0 };
     const end = clock.now() + windows * ttl;
@@ -444,7 +596,10 @@ describe("XFetchCache: probabilistic early refresh", () => {
     }
     expect(sources.miss, "only the very first read may miss; XFetch refreshes before expiry").toBe(1);
     expect(sources["early-refresh"], "without early refresh every window ends in a miss").toBeGreaterThan(0);
-    expect(loads, `${loads} loads over ${windows} TTL windows: about one per window, not one per read`).toBeGreaterThanOrEqual(windows);
+    expect(
+      loads,
+      `${loads} loads over ${windows} TTL windows: about one per window, not one per read`,
+    ).toBeGreaterThanOrEqual(windows);
     expect(loads).toBeLessThanOrEqual(windows * 1.7);
   });
 });

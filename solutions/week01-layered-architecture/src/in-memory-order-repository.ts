@@ -21,7 +21,8 @@ export class InMemoryOrderRepository implements OrderRepository {
     // The check and the write run in one synchronous stretch with no await in between, so no
     // other save can interleave: on one event loop this is the whole of optimistic locking.
     const current = this.#orders.get(order.id);
-    const isCurrent = order.version === 0 ? current === undefined : current !== undefined && current.version === order.version;
+    const isCurrent =
+      order.version === 0 ? current === undefined : current !== undefined && current.version === order.version;
     if (!isCurrent) throw new ConcurrencyError(order.id, order.version);
     // Copy on the way in and on the way out: a caller who mutates its object later (or the one
     // it got back) must not change what is stored, exactly as with a database.

@@ -108,7 +108,10 @@ function checkCommand(command: PlaceOrderCommand): ValidationIssue[] {
   const { customerId, lines } = command;
 
   if (!isIdentifier(customerId)) {
-    issues.push({ pointer: "/customerId", detail: `must be 1 to ${ORDER_LIMITS.maxIdLength} characters, not all blank` });
+    issues.push({
+      pointer: "/customerId",
+      detail: `must be 1 to ${ORDER_LIMITS.maxIdLength} characters, not all blank`,
+    });
   }
   if (!Array.isArray(lines) || lines.length === 0) {
     issues.push({ pointer: "/lines", detail: "must list at least one product" });
@@ -119,17 +122,33 @@ function checkCommand(command: PlaceOrderCommand): ValidationIssue[] {
   }
 
   const seen = new Set<string>();
-  lines.forEach((line, index) => {
+  (lines as readonly unknown[]).forEach((item, index) => {
+    // An untyped caller (a queue consumer parsing JSON) can send null or a string as a line:
+    // that is one more issue to report, not a TypeError that turns into a 500.
+    if (typeof item !== "object" || item === null) {
+      issues.push({ pointer: `/lines/${index}`, detail: "must be an object with a sku and a quantity" });
+      return;
+    }
+    const line = item as { sku?: unknown; quantity?: unknown };
     if (!isIdentifier(line.sku)) {
-      issues.push({ pointer: `/lines/${index}/sku`, detail: `must be 1 to ${ORDER_LIMITS.maxIdLength} characters, not all blank` });
+      issues.push({
+        pointer: `/lines/${index}/sku`,
+        detail: `must be 1 to ${ORDER_LIMITS.maxIdLength} characters, not all blank`,
+      });
     } else if (seen.has(line.sku)) {
-      issues.push({ pointer: `/lines/${index}/sku`, detail: "appears on an earlier line; put the whole quantity on one line" });
+      issues.push({
+        pointer: `/lines/${index}/sku`,
+        detail: "appears on an earlier line; put the whole quantity on one line",
+      });
     } else {
       seen.add(line.sku);
     }
-    const { quantity } = line;
+    const quantity = line.quantity as number;
     if (!Number.isInteger(quantity) || quantity < 1 || quantity > ORDER_LIMITS.maxQuantity) {
-      issues.push({ pointer: `/lines/${index}/quantity`, detail: `must be a whole number from 1 to ${ORDER_LIMITS.maxQuantity}` });
+      issues.push({
+        pointer: `/lines/${index}/quantity`,
+        detail: `must be a whole number from 1 to ${ORDER_LIMITS.maxQuantity}`,
+      });
     }
   });
   return issues;

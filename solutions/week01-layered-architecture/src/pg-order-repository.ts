@@ -112,27 +112,49 @@ export class PgOrderRepository implements OrderRepository {
   /** Inserts (version 0) or replaces (version n) the order and its lines in one transaction. */
   async save(order: Order): Promise<Order> {
     const version = order.version + 1;
-    const values = [order.id, order.customerId, order.status, order.totalCents, order.createdAt, order.updatedAt, version];
-    await this.inTransaction(async (client) => {
-      const written =
-        order.version === 0
-          ? await client.query(INSERT_ORDER, values)
-          : await client.query(UPDATE_ORDER, [...values, order.version]);
-      if (written.rowCount !== 1) throw new ConcurrencyError(order.id, order.version);
-      if (order.version !== 0) await client.query(DELETE_LINES, [order.id]);
-      await client.query(INSERT_LINES, [
-        order.id,
-        order.lines.map((line) => line.sku),
-        order.lines.map((line) => line.quantity),
-        order.lines.map((line) => line.unitPriceCents),
-      ]);
-    });
+    const values = [
+      order.id,
+      order.customerId,
+      order.status,
+      order.totalCents,
+      order.createdAt,
+      order.updatedAt,
+      version,
+    ];
+    try {
+      await this.inTransaction(async (client) => {
+        const written =
+          order.version === 0
+            ? await client.query(INSERT_ORDER, values)
+            : await client.query(UPDATE_ORDER, [...values, order.version]);
+        if (written.rowCount !== 1) throw new ConcurrencyError(order.id, order.version);
+        if (order.version !== 0) await client.query(DELETE_LINES, [order.id]);
+        await client.query(INSERT_LINES, [
+          order.id,
+          order.lines.map((line) => line.sku),
+          order.lines.map((line) => line.quantity),
+          order.lines.map((line) => line.unitPriceCents),
+        ]);
+      });
+    } catch (error) {
+      // Under READ COMMITTED a lost race is "0 rows". A server that runs transactions at
+      // REPEATABLE READ or SERIALIZABLE (default_transaction_isolation) reports the same race
+      // as 40001 serialization_failure: the same news for the caller, who must reload and
+      // decide again. (A unique violation, 23505, cannot reach here: ON CONFLICT DO NOTHING
+      // turns a duplicate id into "0 rows".)
+      if (isSerializationFailure(error)) throw new ConcurrencyError(order.id, order.version);
+      throw error;
+    }
     // A fresh object, as a read would give: the caller may mutate it without touching ours.
     return {
       id: order.id,
       customerId: order.customerId,
       status: order.status,
-      lines: order.lines.map((line) => ({ sku: line.sku, quantity: line.quantity, unitPriceCents: line.unitPriceCents })),
+      lines: order.lines.map((line) => ({
+        sku: line.sku,
+        quantity: line.quantity,
+        unitPriceCents: line.unitPriceCents,
+      })),
       totalCents: order.totalCents,
       createdAt: new Date(order.createdAt.getTime()),
       updatedAt: new Date(order.updatedAt.getTime()),
@@ -162,6 +184,11 @@ export class PgOrderRepository implements OrderRepository {
   }
 }
 
+/** SQLSTATE 40001: another transaction changed what this one read, and won. */
+function isSerializationFailure(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "40001";
+}
+
 /**
  * pg returns bigint as a string, because not every int8 fits a JS number. Converting per
  * column keeps that decision here; a global pg.types.setTypeParser would change every query
@@ -169,6 +196,7 @@ export class PgOrderRepository implements OrderRepository {
  */
 function cents(value: string): number {
   const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed)) throw new RangeError(`a stored amount of ${value} cents is beyond exact JS arithmetic`);
+  if (!Number.isSafeInteger(parsed))
+    throw new RangeError(`a stored amount of ${value} cents is beyond exact JS arithmetic`);
   return parsed;
 }

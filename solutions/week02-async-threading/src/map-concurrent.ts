@@ -51,9 +51,13 @@ export function mapConcurrent<T, R>(
   try {
     const asyncFactory = (items as Partial<AsyncIterable<T>>)[Symbol.asyncIterator];
     isAsync = typeof asyncFactory === "function";
-    iterator = isAsync ? (items as AsyncIterable<T>)[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
+    iterator = isAsync
+      ? (items as AsyncIterable<T>)[Symbol.asyncIterator]()
+      : (items as Iterable<T>)[Symbol.iterator]();
   } catch (error) {
-    return Promise.reject(error instanceof TypeError ? error : new TypeError("items must be iterable or async iterable"));
+    return Promise.reject(
+      error instanceof TypeError ? error : new TypeError("items must be iterable or async iterable"),
+    );
   }
 
   return new Promise((resolve, reject) => {
@@ -137,19 +141,28 @@ export function mapConcurrent<T, R>(
       pulling = true;
       try {
         while (!finished && !exhausted && active < limit) {
-          let step: IteratorResult<T>;
+          let done: boolean | undefined;
+          let value: T;
           try {
-            step = isAsync ? await (iterator as AsyncIterator<T>).next() : (iterator as Iterator<T>).next();
+            const step: unknown = isAsync
+              ? await (iterator as AsyncIterator<T>).next()
+              : (iterator as Iterator<T>).next();
+            // What for-of and for-await do with a broken iterator: a result that is not an
+            // object is a TypeError of the source's own making (so it is not closed either).
+            // Reading done and value stays inside the try: a throwing getter is the source's fault too.
+            if (typeof step !== "object" || step === null)
+              throw new TypeError(`iterator result ${String(step)} is not an object`);
+            ({ done, value } = step as IteratorResult<T>);
           } catch (error) {
             exhausted = true;
             return fail(error);
           }
           if (finished) return; // stopped while we awaited the source; the item is dropped
-          if (step.done) {
+          if (done) {
             exhausted = true;
             break;
           }
-          start(step.value, nextIndex++);
+          start(value, nextIndex++);
         }
         settleIfDone();
       } finally {

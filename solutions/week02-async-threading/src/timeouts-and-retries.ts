@@ -9,6 +9,17 @@ export interface TimeoutOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days). setTimeout does not
+ * refuse a longer one: it warns (TimeoutOverflowWarning) and fires after 1 ms, which would
+ * turn a generous deadline into an instant timeout. Longer delays are refused instead.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function isTimerDelay(ms: number): boolean {
+  return ms >= 0 && ms <= MAX_TIMER_MS;
+}
+
 /** The same error AbortSignal.timeout() uses, so callers can test `error.name === "TimeoutError"`. */
 function timeoutError(ms: number): DOMException {
   return new DOMException(`The operation timed out after ${ms} ms`, "TimeoutError");
@@ -21,7 +32,8 @@ function timeoutError(ms: number): DOMException {
  */
 export function withTimeout<T>(fn: Cancellable<T>, ms: number, options: TimeoutOptions = {}): Promise<T> {
   const { signal } = options;
-  if (!Number.isFinite(ms) || ms < 0) return Promise.reject(new RangeError(`ms must be a finite number >= 0, got ${ms}`));
+  if (!isTimerDelay(ms))
+    return Promise.reject(new RangeError(`ms must be a number from 0 to ${MAX_TIMER_MS}, got ${ms}`));
   if (signal?.aborted) return Promise.reject(signal.reason);
 
   // AbortSignal.timeout() would do, except that its timer can never be cancelled: after a
@@ -84,6 +96,8 @@ export interface RetryPolicy {
 
 /** A timer you can abort; rejects with the signal's reason and clears its timer when it does. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!isTimerDelay(ms))
+    return Promise.reject(new RangeError(`ms must be a number from 0 to ${MAX_TIMER_MS}, got ${ms}`));
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => {
@@ -103,7 +117,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * [0, min(cap, base * 2^retry)). Spreading retries over the whole window is what breaks up
  * the synchronized waves that plain exponential backoff sends at a recovering server.
  */
-function fullJitterDelay(retry: number, policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">, random: () => number): number {
+function fullJitterDelay(
+  retry: number,
+  policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">,
+  random: () => number,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
   return random() * ceiling;
 }
@@ -115,8 +133,9 @@ function validate(policy: RetryPolicy): void {
   if (!(policy.baseDelayMs >= 0) || !Number.isFinite(policy.baseDelayMs)) {
     throw new RangeError(`baseDelayMs must be a finite number >= 0, got ${policy.baseDelayMs}`);
   }
-  if (!(policy.maxDelayMs >= 0) || !Number.isFinite(policy.maxDelayMs)) {
-    throw new RangeError(`maxDelayMs must be a finite number >= 0, got ${policy.maxDelayMs}`);
+  // The cap bounds every delay, so a cap a timer can hold keeps every sleep honest.
+  if (!isTimerDelay(policy.maxDelayMs)) {
+    throw new RangeError(`maxDelayMs must be a number from 0 to ${MAX_TIMER_MS}, got ${policy.maxDelayMs}`);
   }
 }
 
@@ -124,7 +143,10 @@ function validate(policy: RetryPolicy): void {
  * Calls `fn` until it succeeds, the error is not retryable, the attempts run out (rejects with
  * the last error) or the signal aborts (rejects with its reason). `fn` gets the 1-based attempt.
  */
-export async function retry<T>(fn: (attempt: number, signal?: AbortSignal) => Promise<T>, policy: RetryPolicy): Promise<T> {
+export async function retry<T>(
+  fn: (attempt: number, signal?: AbortSignal) => Promise<T>,
+  policy: RetryPolicy,
+): Promise<T> {
   validate(policy);
   const { signal, isRetryable = () => true, sleep: wait = sleep, random = Math.random } = policy;
 

@@ -49,9 +49,9 @@ export class Transfer<R> {
 export interface WorkerPoolOptions {
   /** The worker's entry file: a module that calls `serveTasks(handler)`. */
   filename: string | URL;
-  /** Threads in the pool (default: one per core, minus one for the main thread). */
+  /** Threads in the pool, an integer >= 1 (default: one per core, minus one for the main thread, at least 1). */
   size?: number;
-  /** Jobs that may wait for a free thread before `run` rejects with QueueFullError (default: 16 per thread). */
+  /** Jobs that may wait for a free thread before `run` rejects with QueueFullError: an integer >= 0 or Infinity (default: 16 per thread). */
   maxQueue?: number;
   /** Node options for each thread, such as a TypeScript loader. */
   execArgv?: string[];
@@ -188,7 +188,10 @@ export class WorkerPool<Task, Result> {
         // a buffer it believes it handed over. A structured clone with the same transfer
         // list moves the buffers without copying their bytes.
         try {
-          const moved = structuredClone({ task: job.task, list: job.transfer }, { transfer: [...job.transfer] as CloneTransferList });
+          const moved = structuredClone(
+            { task: job.task, list: job.transfer },
+            { transfer: [...job.transfer] as CloneTransferList },
+          );
           job.task = moved.task;
           job.transfer = moved.list;
         } catch (error) {

@@ -36,10 +36,10 @@ export interface UpdateResult<R> {
   invalidated: boolean;
 }
 
-// One-character tags keep a cached not-found distinct from every value, including the JSON
-// literal null and the empty string, and from a missing key (which is just a miss).
-const VALUE_TAG = "v";
-const NOT_FOUND = "n";
+// Entries are plain JSON. The loader's null means "not found", and JSON has a null of its own:
+// the stored text "null" is the negative-cache sentinel. It cannot be mistaken for a value (the
+// string "null" is stored as "\"null\"", an empty string as "\"\""), nor for a missing key,
+// which GET reports as a miss.
 
 /**
  * Client options for a cache: Redis trouble becomes a prompt error instead of a hang.
@@ -86,7 +86,8 @@ export class CacheAside {
     checkTtl(ttl, "ttl");
     checkTtl(negativeTtl, "negativeTtl");
     if (!(jitter >= 0 && jitter < 1)) throw new RangeError(`jitter must be in [0, 1), got ${jitter}`);
-    if (!Number.isSafeInteger(version) || version < 0) throw new RangeError(`version must be a non-negative integer, got ${version}`);
+    if (!Number.isSafeInteger(version) || version < 0)
+      throw new RangeError(`version must be a non-negative integer, got ${version}`);
     this.#redis = redis;
     this.#prefix = `${namespace}:v${version}:`;
     this.#ttl = ttl;
@@ -104,7 +105,11 @@ export class CacheAside {
    * The cached value of `id`, or the loader's (then cached). The loader returns null for
    * "not found". A loader error reaches the caller and nothing is cached.
    */
-  async getOrLoad<T>(id: string, loader: () => Promise<T | null>, options: { ttl?: number } = {}): Promise<CacheResult<T>> {
+  async getOrLoad<T>(
+    id: string,
+    loader: () => Promise<T | null>,
+    options: { ttl?: number } = {},
+  ): Promise<CacheResult<T>> {
     if (options.ttl !== undefined) checkTtl(options.ttl, "ttl");
     const key = this.keyFor(id);
     let stored: string | null;
@@ -119,13 +124,13 @@ export class CacheAside {
 
     if (stored !== null) {
       const decoded = decode<T>(stored);
-      if (decoded.ok) return { value: decoded.value, source: "cache", degraded: false };
+      if (decoded) return { value: decoded.value, source: "cache", degraded: false };
       // An entry this code cannot read (a bug, a manual edit) is a miss; the SET below replaces it.
     }
 
     const loaded = await loader();
     const value = loaded ?? null;
-    const encoded = value === null ? NOT_FOUND : VALUE_TAG + JSON.stringify(value);
+    const encoded = JSON.stringify(value);
     const ttl = value === null ? this.#negativeTtl : (options.ttl ?? this.#ttl);
     try {
       await this.#redis.set(key, encoded, "PX", this.#jittered(ttl));
@@ -171,12 +176,13 @@ export class CacheAside {
   }
 }
 
-function decode<T>(stored: string): { ok: true; value: T | null } | { ok: false } {
-  if (stored === NOT_FOUND) return { ok: true, value: null };
-  if (!stored.startsWith(VALUE_TAG)) return { ok: false };
+/** The value a stored entry holds (null for a cached not-found), or undefined when it does not parse. */
+function decode<T>(stored: string): { value: T | null } | undefined {
+  let value: T | null;
   try {
-    return { ok: true, value: JSON.parse(stored.slice(VALUE_TAG.length)) as T };
+    value = JSON.parse(stored) as T | null;
   } catch {
-    return { ok: false };
+    return undefined;
   }
+  return { value };
 }

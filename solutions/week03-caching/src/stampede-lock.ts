@@ -7,7 +7,10 @@ import { monotonicClock } from "./clock";
 export class LockWaitTimeoutError extends Error {
   readonly code = "ERR_LOCK_WAIT_TIMEOUT";
 
-  constructor(readonly key: string, readonly waitedMs: number) {
+  constructor(
+    readonly key: string,
+    readonly waitedMs: number,
+  ) {
     super(`gave up on ${key} after waiting ${Math.round(waitedMs)} ms for another instance to load it`);
     this.name = "LockWaitTimeoutError";
   }
@@ -36,6 +39,22 @@ export interface StampedeOptions {
 // split, because Redis runs a script to completion before any other command.
 const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end
 return 0`;
+
+/**
+ * A stored value, or undefined for a miss. A string that does not parse (an old format, a
+ * manual edit) is a miss as well: the next load replaces it, where a throw would fail
+ * every read of the key until its TTL ran out.
+ */
+function decode<T>(stored: string | null): { value: T } | undefined {
+  if (stored === null) return undefined;
+  let value: T;
+  try {
+    value = JSON.parse(stored) as T;
+  } catch {
+    return undefined;
+  }
+  return { value };
+}
 
 /**
  * A read-through cache where concurrent misses on one key cause a single load, in this
@@ -75,18 +94,21 @@ export class StampedeProtectedCache {
     const lockKey = lockKeyFor(key);
     const started = monotonicClock.now();
     for (;;) {
-      const cached = await this.#redis.get(key);
-      if (cached !== null) return JSON.parse(cached) as T;
+      const cached = decode<T>(await this.#redis.get(key));
+      if (cached) return cached.value;
 
       const token = randomBytes(16).toString("hex");
       if ((await this.#redis.set(lockKey, token, "PX", this.#lockTtl, "NX")) === "OK") {
         try {
           // The previous holder may have stored the value and released between our GET and
           // our SET NX; loading again now would be the duplicate load the lock exists to stop.
-          const stored = await this.#redis.get(key);
-          if (stored !== null) return JSON.parse(stored) as T;
+          const stored = decode<T>(await this.#redis.get(key));
+          if (stored) return stored.value;
           const value = await loader();
-          await this.#redis.set(key, JSON.stringify(value), "PX", this.#ttl);
+          // JSON has no undefined (nor functions): such a value goes to the callers and is not
+          // cached, rather than stored as "" that no later read could parse.
+          const encoded: string | undefined = JSON.stringify(value);
+          if (encoded !== undefined) await this.#redis.set(key, encoded, "PX", this.#ttl);
           return value;
         } finally {
           // Also on a loader error: the error is not cached, and the next waiter loads at once

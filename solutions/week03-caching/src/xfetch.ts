@@ -64,7 +64,8 @@ export class XFetchCache {
 
   constructor(options: XFetchOptions) {
     const { redis, ttl, beta = 1, clock = wallClock, random = Math.random } = options;
-    if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new RangeError(`ttl must be a positive integer of ms, got ${ttl}`);
+    if (!Number.isSafeInteger(ttl) || ttl <= 0)
+      throw new RangeError(`ttl must be a positive integer of ms, got ${ttl}`);
     if (!(beta >= 0) || !Number.isFinite(beta)) throw new RangeError(`beta must be a finite number >= 0, got ${beta}`);
     this.#redis = redis;
     this.#ttl = ttl;
@@ -81,7 +82,15 @@ export class XFetchCache {
     if (entry === undefined || now >= entry.expiresAt) {
       return { value: await this.#recompute(key, loader), source: "miss" };
     }
-    if (shouldRecomputeEarly({ now, expiresAt: entry.expiresAt, delta: entry.delta, beta: this.#beta, random: this.#random })) {
+    if (
+      shouldRecomputeEarly({
+        now,
+        expiresAt: entry.expiresAt,
+        delta: entry.delta,
+        beta: this.#beta,
+        random: this.#random,
+      })
+    ) {
       return { value: await this.#recompute(key, loader), source: "early-refresh" };
     }
     return { value: entry.value, source: "hit" };
@@ -99,10 +108,13 @@ export class XFetchCache {
 }
 
 function parse<T>(raw: string): Envelope<T> | undefined {
+  let parsed: Partial<Envelope<T>> | null;
   try {
-    const parsed = JSON.parse(raw) as Partial<Envelope<T>>;
-    return typeof parsed.delta === "number" && typeof parsed.expiresAt === "number" ? (parsed as Envelope<T>) : undefined;
+    parsed = JSON.parse(raw) as Partial<Envelope<T>> | null;
   } catch {
     return undefined;
   }
+  return typeof parsed?.delta === "number" && typeof parsed.expiresAt === "number"
+    ? (parsed as Envelope<T>)
+    : undefined;
 }

@@ -53,7 +53,8 @@ export interface CartLine {
   readonly quantity: number;
 }
 
-export type Coupon = { readonly kind: "percent"; readonly percent: number } | { readonly kind: "amount"; readonly amountCents: number };
+export type Coupon =
+  { readonly kind: "percent"; readonly percent: number } | { readonly kind: "amount"; readonly amountCents: number };
 
 /** The pricing policy in one place, named, instead of magic numbers inside a handler. */
 export const PRICING = {

@@ -13,7 +13,9 @@ import { NotImplementedError } from "#kata";
 import type { CheckoutRequest, CheckoutService } from "./service";
 
 /** The request as the legacy endpoint checks it: the first problem found wins, with its message. */
-export function parseCheckoutRequest(body: unknown): { ok: true; request: CheckoutRequest } | { ok: false; error: string } {
+export function parseCheckoutRequest(
+  body: unknown,
+): { ok: true; request: CheckoutRequest } | { ok: false; error: string } {
   // TODO: the validation block of the legacy handler, returning instead of answering.
   throw new NotImplementedError("untangle-legacy");
 }

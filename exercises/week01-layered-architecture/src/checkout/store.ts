@@ -3,7 +3,9 @@
  * the only file of the checkout whose strings hold SQL (tests/untangle-legacy.test.ts checks).
  * Move the legacy statements here unchanged: the tests' fake database understands exactly
  * those. pg returns bigint columns as strings (price_cents): convert here, so the domain only
- * ever sees numbers.
+ * ever sees numbers. The legacy handler swallows a failed ROLLBACK and releases the client as
+ * if it were clean; pass that error to release(error) instead, so the pool destroys a
+ * connection in an unknown state (the tests cannot tell, a production pool can).
  *
  * Keep the exported names and signatures: the tests import them.
  */

@@ -19,6 +19,8 @@
  *   content that is not application/json is 415. No body at all (none, or Content-Length: 0,
  *   which many clients send on a bodiless POST) is not a 415: it is a body that fails validation.
  * - A method a route does not support is 405 with an Allow header; OPTIONS answers 204 with it.
+ *   Allow lists the methods the route serves, in any order (RFC 9110 fixes none): a GET route
+ *   serves HEAD too (express answers it), and OPTIONS may be listed or left out.
  * - Unknown URLs are a 404 problem. Every error goes through ./problem-details.
  * - Do not advertise express (X-Powered-By).
  *

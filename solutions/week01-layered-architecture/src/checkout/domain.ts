@@ -61,7 +61,8 @@ export interface CartLine {
   readonly quantity: number;
 }
 
-export type Coupon = { readonly kind: "percent"; readonly percent: number } | { readonly kind: "amount"; readonly amountCents: number };
+export type Coupon =
+  { readonly kind: "percent"; readonly percent: number } | { readonly kind: "amount"; readonly amountCents: number };
 
 /** The pricing policy in one place, named, instead of magic numbers inside a handler. */
 export const PRICING = {
@@ -98,7 +99,8 @@ export function checkAvailability(items: readonly CartItem[], products: Readonly
   for (const item of items) {
     const product = products.get(item.sku);
     if (!product) throw new CheckoutRejected("unknown-sku", `unknown sku ${item.sku}`);
-    if (product.stock < item.quantity) throw new CheckoutRejected("out-of-stock", `only ${product.stock} of ${item.sku} left`);
+    if (product.stock < item.quantity)
+      throw new CheckoutRejected("out-of-stock", `only ${product.stock} of ${item.sku} left`);
   }
 }
 
@@ -112,7 +114,8 @@ export function priceCart(items: readonly CartLine[], coupon: Coupon | undefined
   let bulkCents = 0;
   const lines = items.map(({ product, quantity }): PricedLine => {
     const lineSubtotal = product.priceCents * quantity;
-    const discountCents = quantity >= PRICING.bulkFromQuantity ? Math.floor((lineSubtotal * PRICING.bulkPercent) / 100) : 0;
+    const discountCents =
+      quantity >= PRICING.bulkFromQuantity ? Math.floor((lineSubtotal * PRICING.bulkPercent) / 100) : 0;
     subtotalCents += lineSubtotal;
     bulkCents += discountCents;
     return {

@@ -10,21 +10,27 @@ const STATUS: Readonly<Record<RejectionReason, number>> = {
 };
 
 /** The request as the legacy endpoint checks it: the first problem found wins, with its message. */
-export function parseCheckoutRequest(body: unknown): { ok: true; request: CheckoutRequest } | { ok: false; error: string } {
+export function parseCheckoutRequest(
+  body: unknown,
+): { ok: true; request: CheckoutRequest } | { ok: false; error: string } {
   const input = (body ?? {}) as { customerId?: unknown; items?: unknown; coupon?: unknown };
-  if (typeof input.customerId !== "string" || input.customerId.trim() === "") return { ok: false, error: "customerId is required" };
-  if (!Array.isArray(input.items) || input.items.length === 0) return { ok: false, error: "items must be a non-empty array" };
+  if (typeof input.customerId !== "string" || input.customerId.trim() === "")
+    return { ok: false, error: "customerId is required" };
+  if (!Array.isArray(input.items) || input.items.length === 0)
+    return { ok: false, error: "items must be a non-empty array" };
   const seen = new Set<string>();
   const items: { sku: string; quantity: number }[] = [];
   for (const item of input.items as { sku?: unknown; quantity?: unknown }[]) {
     if (typeof item?.sku !== "string" || item.sku === "") return { ok: false, error: "every item needs a sku" };
     const { sku, quantity } = item;
-    if (!isWholeNumberIn(quantity, 1, 99)) return { ok: false, error: `quantity of ${sku} must be a whole number from 1 to 99` };
+    if (!isWholeNumberIn(quantity, 1, 99))
+      return { ok: false, error: `quantity of ${sku} must be a whole number from 1 to 99` };
     if (seen.has(sku)) return { ok: false, error: `${sku} appears twice` };
     seen.add(sku);
     items.push({ sku, quantity });
   }
-  if (input.coupon !== undefined && typeof input.coupon !== "string") return { ok: false, error: "coupon must be a string" };
+  if (input.coupon !== undefined && typeof input.coupon !== "string")
+    return { ok: false, error: "coupon must be a string" };
   return { ok: true, request: { customerId: input.customerId, items, coupon: input.coupon } };
 }
 

@@ -1,4 +1,12 @@
-import { type CartItem, checkAvailability, parseCoupon, priceCart, type PricedLine, type Product, type Quote } from "./domain";
+import {
+  type CartItem,
+  checkAvailability,
+  parseCoupon,
+  priceCart,
+  type PricedLine,
+  type Product,
+  type Quote,
+} from "./domain";
 
 /** A validated checkout request, as the http layer hands it over. */
 export interface CheckoutRequest {
@@ -64,7 +72,12 @@ export class CheckoutService {
       );
       for (const item of request.items) await tx.decrementStock(item.sku, item.quantity);
       const createdAt = new Date(this.clock.now());
-      const orderId = await tx.insertOrder({ customerId: request.customerId, totalCents: quote.totalCents, createdAt, lines: quote.lines });
+      const orderId = await tx.insertOrder({
+        customerId: request.customerId,
+        totalCents: quote.totalCents,
+        createdAt,
+        lines: quote.lines,
+      });
       return { orderId, customerId: request.customerId, ...quote, createdAt: createdAt.toISOString() };
     });
   }

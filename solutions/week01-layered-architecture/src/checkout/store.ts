@@ -14,19 +14,26 @@ interface ProductRow {
 export class PgCheckoutStore implements CheckoutStore {
   constructor(private readonly db: Pick<Pool, "connect">) {}
 
-  /** BEGIN, the work, COMMIT on one client; ROLLBACK on any error; the client always released. */
+  /**
+   * BEGIN, the work, COMMIT on one client; ROLLBACK on any error; the client always released.
+   * A client whose ROLLBACK failed is in an unknown state: it is released with the error, so
+   * the pool destroys it instead of handing a half-open transaction to the next checkout.
+   */
   async transaction<T>(work: (tx: CheckoutTx) => Promise<T>): Promise<T> {
     const client = await this.db.connect();
+    let broken: Error | undefined;
     try {
       await client.query("BEGIN");
       const result = await work(new PgCheckoutTx(client));
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
+      await client.query("ROLLBACK").catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 }
@@ -41,7 +48,12 @@ class PgCheckoutTx implements CheckoutTx {
       "SELECT sku, name, price_cents, stock FROM products WHERE sku = ANY($1) FOR UPDATE",
       [skus],
     );
-    return new Map(rows.map((row) => [row.sku, { sku: row.sku, name: row.name, priceCents: Number(row.price_cents), stock: row.stock }]));
+    return new Map(
+      rows.map((row) => [
+        row.sku,
+        { sku: row.sku, name: row.name, priceCents: Number(row.price_cents), stock: row.stock },
+      ]),
+    );
   }
 
   async decrementStock(sku: string, quantity: number): Promise<void> {

@@ -47,8 +47,16 @@ const statusPhrase = (status: number): string => STATUS_PHRASES[status] ?? STATU
 const DOMAIN_PROBLEMS: Readonly<Record<DomainErrorCode, { status: number; slug: string; title: string }>> = {
   VALIDATION_FAILED: { status: 422, slug: "validation-failed", title: "The request is not valid" },
   ORDER_NOT_FOUND: { status: 404, slug: "order-not-found", title: "No such order" },
-  INVALID_TRANSITION: { status: 409, slug: "invalid-transition", title: "The order cannot make this change in its current status" },
-  CONCURRENCY_CONFLICT: { status: 409, slug: "concurrency-conflict", title: "The order changed while this request was being handled" },
+  INVALID_TRANSITION: {
+    status: 409,
+    slug: "invalid-transition",
+    title: "The order cannot make this change in its current status",
+  },
+  CONCURRENCY_CONFLICT: {
+    status: 409,
+    slug: "concurrency-conflict",
+    title: "The order changed while this request was being handled",
+  },
 };
 
 /** Body-parser failures carry a `type` saying what went wrong; their messages may quote the body. */
@@ -69,7 +77,11 @@ export function problemFor(error: unknown): ProblemDetails & { headers?: Readonl
     const { status, slug, title } = DOMAIN_PROBLEMS[error.code];
     const problem = { type: PROBLEM_TYPE_BASE + slug, title, status, detail: error.message, code: error.code };
     if (error instanceof ValidationError) {
-      return { ...problem, detail: "The request is not valid: each entry of errors names one invalid part.", errors: error.issues };
+      return {
+        ...problem,
+        detail: "The request is not valid: each entry of errors names one invalid part.",
+        errors: error.issues,
+      };
     }
     return problem;
   }
@@ -78,7 +90,10 @@ export function problemFor(error: unknown): ProblemDetails & { headers?: Readonl
   }
   const status = clientErrorStatus(error);
   if (status !== undefined) {
-    return aboutBlank(status, PARSER_DETAILS.get((error as { type?: unknown }).type) ?? "The request could not be read.");
+    return aboutBlank(
+      status,
+      PARSER_DETAILS.get((error as { type?: unknown }).type) ?? "The request could not be read.",
+    );
   }
   return aboutBlank(500, "The server could not handle this request. The failure has been logged.");
 }
@@ -107,7 +122,10 @@ export function toPointer(path: readonly PropertyKey[]): string {
 export function issuesFrom(error: z.ZodError): ValidationIssue[] {
   return error.issues.flatMap((issue) =>
     issue.code === "unrecognized_keys"
-      ? issue.keys.map((key) => ({ pointer: toPointer([...issue.path, key]), detail: "is not a field this endpoint accepts" }))
+      ? issue.keys.map((key) => ({
+          pointer: toPointer([...issue.path, key]),
+          detail: "is not a field this endpoint accepts",
+        }))
       : [{ pointer: toPointer(issue.path), detail: issue.message }],
   );
 }
@@ -134,6 +152,10 @@ export function problemHandler(report: (error: unknown) => void): ErrorRequestHa
         // A broken logger must not turn a problem response into express's HTML error page.
       }
     }
-    res.status(problem.status).set(headers ?? {}).type(PROBLEM_CONTENT_TYPE).json(problem);
+    res
+      .status(problem.status)
+      .set(headers ?? {})
+      .type(PROBLEM_CONTENT_TYPE)
+      .json(problem);
   };
 }
