@@ -13,6 +13,8 @@ const target = currentTarget();
 const weekFilter = setting("KATA_WEEK_FILTER");
 // ...or one kata's test files (mutation testing of one kata).
 const testFiles = setting("KATA_TEST_FILES")?.split(",").filter(Boolean);
+// `npm run bench` runs the weeks' bench files as tests that measure (checker/fixtures/bench.ts).
+const benchFiles = setting("KATA_BENCH") === "1" ? ["exercises/*/bench/**/*.bench.ts"] : [];
 
 // Learner code runs in forks so that a crash, a blocked loop or a runaway heap takes down
 // one test file, never the runner; the pool bounds each fork's time, memory and output from
@@ -44,10 +46,10 @@ const course = {
   test: {
     name: "course",
     root,
-    include: testFiles ?? [
-      weekFilter ? `exercises/${weekFilter}/tests/**/*.test.ts` : "exercises/*/tests/**/*.test.ts",
+    include: [
+      ...(testFiles ?? [weekFilter ? `exercises/${weekFilter}/tests/**/*.test.ts` : "exercises/*/tests/**/*.test.ts"]),
+      ...benchFiles,
     ],
-    benchmark: { include: ["exercises/*/bench/**/*.bench.ts"] },
     pool: mutating ? ("forks" as const) : kataPool(poolSettings()),
     execArgv: mutating ? [] : [`--max-old-space-size=${numberSetting("KATA_HEAP_MB")}`],
     testTimeout: 15_000,

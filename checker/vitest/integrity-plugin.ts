@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { init as lexerReady, parse as parseImports } from "es-module-lexer";
 import type { Plugin } from "vite";
-import { writeGuardRecord } from "./guard-record";
+import { writeGuardRecord } from "./guard-record.ts";
 
 // Runs in the vitest main process, which transforms every module a test fork loads: the one
 // place learner code cannot reach. Three jobs:

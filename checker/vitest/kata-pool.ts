@@ -3,10 +3,10 @@ import { chownSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { generateFileHash } from "@vitest/runner/utils";
 import type { PoolOptions, PoolWorker, WorkerRequest } from "vitest/node";
-import { type GuardKind, writeGuardRecord } from "./guard-record";
-import { processTreeRss } from "./process-tree";
-import { rpcRequestAllowed } from "./rpc-filter";
-import { setting, type PoolSettings } from "./settings";
+import { type GuardKind, writeGuardRecord } from "./guard-record.ts";
+import { processTreeRss } from "./process-tree.ts";
+import { rpcRequestAllowed } from "./rpc-filter.ts";
+import { setting, type PoolSettings } from "./settings.ts";
 
 // The test forks, run from the vitest main process, where learner code never runs. Vitest's
 // own forks pool would do, but the grader must enforce some things from outside the fork:

@@ -53,6 +53,8 @@ export const SETTINGS = {
     internal: true,
   },
   KATA_CANARY: { about: "the name of the must-fail test the checker adds to each test file", internal: true },
+  KATA_BENCH: { about: "1 while npm run bench runs: the course project includes the bench files", internal: true },
+  KATA_BENCH_OUT: { about: "the file the benchmark cases append their records to", internal: true },
   KATA_GRADE_TIME_LIMIT_S: { about: "grade's default --time-limit, in seconds", default: "1800" },
 } as const satisfies Record<string, SettingSpec>;
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeEach, expect } from "vitest";
-import { writeGuardRecord } from "./guard-record";
-import { numberSetting, setting } from "./settings";
+import { writeGuardRecord } from "./guard-record.ts";
+import { numberSetting, setting } from "./settings.ts";
 
 // Vitest turns process.exit in a test into a thrown error, so `try { process.exit(0) } catch {}`
 // swallows it and the test passes. A kata that exits the process is a bug in production, so

@@ -1,5 +1,5 @@
 import { afterAll } from "vitest";
-import { setting } from "./settings";
+import { setting } from "./settings.ts";
 
 // A kata that leaves a connection or a timer open after its tests is a kata that leaks in
 // production: a pool that never drains, a process that cannot exit. Resources are compared

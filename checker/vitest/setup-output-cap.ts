@@ -1,4 +1,4 @@
-import { numberSetting } from "./settings";
+import { numberSetting } from "./settings.ts";
 
 // The output cap that counts is the pool's, on the fork's descriptors, which learner code
 // cannot get around. This one only keeps a chatty but correct kata fast: well past the

@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { afterEach, beforeEach, expect } from "vitest";
-import { numberSetting, setting } from "./settings";
+import { numberSetting, setting } from "./settings.ts";
 
 // The watchdog: a helper thread that stops this fork when its event loop stays blocked, and
 // records which test was running. Its heartbeat and handle live in this module only, out of

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Plugin } from "vite";
-import { weekManifestSchema } from "../src/course/schema";
+import { weekManifestSchema } from "../src/course/schema.ts";
 
 const SOURCE_EXTENSIONS = ["", ".ts", ".mts", ".tsx", "/index.ts"];
 

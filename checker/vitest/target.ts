@@ -1,4 +1,4 @@
-import { setting } from "./settings";
+import { setting } from "./settings.ts";
 
 /**
  * Which code the course's tests run against. Tests import `../src/...`; the target decides

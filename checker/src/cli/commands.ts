@@ -8,7 +8,8 @@ import { mergeCommand } from "../commands/merge";
 import { newKataCommand, newWeekCommand } from "../commands/scaffold";
 import { resetCommand } from "../commands/reset";
 import { starterCommand } from "../commands/starter";
-import { benchCommand, mutateCommand } from "../commands/tools";
+import { benchCommand } from "../commands/bench";
+import { mutateCommand } from "../commands/tools";
 import { verifyCommand } from "../commands/verify";
 import { watchCommand } from "../commands/watch";
 import { GRADE_ARGS, GRADE_FLAGS, gradeOptions } from "../grade/options";
@@ -122,7 +123,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "bench",
-    summary: "the weeks' benchmarks: the reference solutions against the libraries a professional would use",
+    summary:
+      "the weeks' benchmarks: each reference solution against the library a professional would use, interleaved (docs/bench/)",
     audience: "maintainer",
     args: [{ name: "weeks", description: "weeks to benchmark (all by default)", variadic: true }],
     flags: {},

@@ -36,6 +36,9 @@ export function renderUsage(specs: readonly CommandSpec[]): string {
 export function renderCommandTable(specs: readonly CommandSpec[], audience: CommandSpec["audience"]): string {
   const rows = specs
     .filter((s) => s.audience === audience)
-    .map((s) => `| \`${invocation(s)}${synopsis(s).slice(s.name.length)}\` | ${s.summary} |`);
+    // A | inside a table cell ends it, code span or not: escape it.
+    .map(
+      (s) => `| \`${`${invocation(s)}${synopsis(s).slice(s.name.length)}`.replace(/\|/g, "\\|")}\` | ${s.summary} |`,
+    );
   return ["| command | what it does |", "|---|---|", ...rows].join("\n");
 }

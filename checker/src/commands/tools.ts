@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { resolveKata, resolveWeek, weekLabel } from "../course/select";
@@ -70,34 +70,6 @@ export async function mutateCommand(
     );
     if (code === 0 && score) ctx.out(`mutate: ${what} mutation score ${score.percent.toFixed(1)} % (${score.summary})`);
     return code;
-  } finally {
-    await services.stopAll();
-  }
-}
-
-/** `npm run bench [week]`: the week's vitest benchmarks, against the reference solutions. */
-export async function benchCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const weeks = args.length > 0 ? args.map((a) => resolveWeek(ctx.course, a)) : [...ctx.course.weeks];
-  const withBench = weeks.filter(
-    (w) =>
-      existsSync(path.join(w.dir, "bench")) &&
-      readdirSync(path.join(w.dir, "bench")).some((f) => f.endsWith(".bench.ts")),
-  );
-  for (const week of weeks)
-    if (!withBench.includes(week)) ctx.out(ctx.style.dim(`${weekLabel(week)} has no benchmarks yet`));
-  if (withBench.length === 0) return 0;
-  const require = createRequire(path.join(ctx.course.root, "package.json"));
-  const vitest = path.join(path.dirname(require.resolve("vitest/package.json")), "vitest.mjs");
-  const katas = withBench.flatMap((w) => w.katas);
-  const services = await resolveServicesFor(katas, (line) => ctx.err(ctx.style.dim(line)));
-  try {
-    const dirs = withBench.map((w) => path.relative(ctx.course.root, path.join(w.dir, "bench")));
-    return await run(process.execPath, [vitest, "bench", "--run", "--project", "course", ...dirs], ctx.course.root, {
-      ...process.env,
-      ...serviceEnv(services),
-      // Benchmarks measure the reference unless asked otherwise.
-      KATA_TARGET: process.env.KATA_TARGET || "solution",
-    });
   } finally {
     await services.stopAll();
   }

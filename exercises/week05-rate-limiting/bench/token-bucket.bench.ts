@@ -2,40 +2,37 @@
 // professional would reach for. Target: at least as many decisions per second (ratio >= 1)
 // on one hot key and across 100 000 keys. Both are configured never to refuse, so the bench
 // measures the bookkeeping of a decision, not the cost of a refusal.
+import { benchCase } from "#fixtures/bench";
 import { RateLimiterMemory } from "rate-limiter-flexible";
-import { bench, describe } from "vitest";
 import { TokenBucketLimiter } from "../src/token-bucket";
 
 const NEVER_EMPTY = 1e12;
 const KEY_COUNT = 100_000;
 const keys = Array.from({ length: KEY_COUNT }, (_, i) => `client-${i}`);
 
-describe("one hot key", () => {
+{
   const buckets = new TokenBucketLimiter({ capacity: NEVER_EMPTY, refillPerSecond: NEVER_EMPTY });
   const flexible = new RateLimiterMemory({ points: NEVER_EMPTY, duration: 60 });
-
-  bench("token-bucket TokenBucketLimiter", () => {
-    buckets.tryRemove("hot");
+  benchCase("token bucket, one hot key", {
+    ours: () => buckets.tryRemove("hot"),
+    yardstick: { library: "rate-limiter-flexible RateLimiterMemory", run: () => flexible.consume("hot") },
   });
+}
 
-  bench("rate-limiter-flexible RateLimiterMemory", async () => {
-    await flexible.consume("hot");
+{
+  const buckets = new TokenBucketLimiter({
+    capacity: NEVER_EMPTY,
+    refillPerSecond: NEVER_EMPTY,
+    maxKeys: 2 * KEY_COUNT,
   });
-});
-
-describe("100k keys, round robin", () => {
-  const buckets = new TokenBucketLimiter({ capacity: NEVER_EMPTY, refillPerSecond: NEVER_EMPTY, maxKeys: 2 * KEY_COUNT });
   const flexible = new RateLimiterMemory({ points: NEVER_EMPTY, duration: 60 });
   let ours = 0;
   let theirs = 0;
-
-  bench("token-bucket TokenBucketLimiter", () => {
-    buckets.tryRemove(keys[ours]!);
-    ours = (ours + 1) % KEY_COUNT;
+  benchCase("token bucket, 100k keys round robin", {
+    ours: () => buckets.tryRemove(keys[(ours = (ours + 1) % KEY_COUNT)]!),
+    yardstick: {
+      library: "rate-limiter-flexible RateLimiterMemory",
+      run: () => flexible.consume(keys[(theirs = (theirs + 1) % KEY_COUNT)]!),
+    },
   });
-
-  bench("rate-limiter-flexible RateLimiterMemory", async () => {
-    await flexible.consume(keys[theirs]!);
-    theirs = (theirs + 1) % KEY_COUNT;
-  });
-});
+}
