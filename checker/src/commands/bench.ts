@@ -32,6 +32,21 @@ function readRecords(file: string): BenchRecord[] {
     .map((line) => JSON.parse(line) as BenchRecord);
 }
 
+/** A case as results.json keeps it: the week and when it was measured, beside the record. */
+type StoredCase = BenchRecord & { readonly week: string; readonly measuredAt: string };
+
+/** The cases of an earlier run; an unreadable file is a fresh start, never an error. */
+function storedCases(file: string): StoredCase[] {
+  try {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as { cases?: unknown };
+    return Array.isArray(parsed.cases)
+      ? (parsed.cases as StoredCase[]).filter((c) => typeof c?.week === "string" && typeof c.ratio === "number")
+      : [];
+  } catch {
+    return [];
+  }
+}
+
 function formatValue(value: number, unit: string): string {
   const rounded = value >= 100 ? Math.round(value).toLocaleString("en-US") : value.toPrecision(3);
   return `${rounded} ${unit}`;
@@ -96,13 +111,23 @@ export async function benchCommand(ctx: CommandContext, args: readonly string[])
     );
     const dir = path.join(ctx.course.root, BENCH_DIR);
     mkdirSync(dir, { recursive: true });
-    const results = {
-      measuredAt: new Date().toISOString(),
-      node: process.version,
-      cases: rows.map(({ week, record }) => ({ week, ...record, file: path.relative(ctx.course.root, record.file) })),
-    };
+    const measuredAt = new Date().toISOString();
+    const fresh: StoredCase[] = rows.map(({ week, record }) => ({
+      week,
+      measuredAt,
+      ...record,
+      file: path.relative(ctx.course.root, record.file),
+    }));
+    // A run of some weeks replaces their rows and keeps the other weeks' last measurements.
+    const benched = new Set(withBench.map((w) => weekLabel(w)));
+    const order = new Map(ctx.course.weeks.map((w, i) => [weekLabel(w), i]));
+    const cases = [...storedCases(path.join(dir, "results.json")).filter((c) => !benched.has(c.week)), ...fresh]
+      .filter((c) => order.has(c.week))
+      .sort((a, b) => order.get(a.week)! - order.get(b.week)!);
+    const results = { node: process.version, cases };
     writeFileSync(path.join(dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(path.join(dir, "ratios.svg"), renderBenchChart(rows));
+    const chartRows: ChartRow[] = cases.map(({ week, measuredAt: _at, ...record }) => ({ week, record }));
+    writeFileSync(path.join(dir, "ratios.svg"), renderBenchChart(chartRows));
     ctx.out(`bench: ${BENCH_DIR}/results.json and ${BENCH_DIR}/ratios.svg`);
     return failed.length > 0 ? 1 : 0;
   } finally {

@@ -6,14 +6,20 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createRequire } from "node:module";
-import { afterAll, bench, describe } from "vitest";
+import { benchMetric } from "#fixtures/bench";
+import { afterAll } from "vitest";
 import { runLoad } from "../src/load-generator";
 
 interface AutocannonResult {
   errors: number;
   non2xx: number;
 }
-type Autocannon = (options: { url: string; connections: number; amount: number; sampleInt: number }) => Promise<AutocannonResult>;
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  amount: number;
+  sampleInt: number;
+}) => Promise<AutocannonResult>;
 // autocannon ships no type declarations: describe the one call we make.
 const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
@@ -36,25 +42,30 @@ afterAll(async () => {
 
 const CONNECTIONS = 10;
 const REQUESTS = 5_000;
-const options = { iterations: 8, warmupIterations: 2, time: 0, warmupTime: 0 };
 
-describe(`${REQUESTS} GET requests over ${CONNECTIONS} keep-alive connections to a node:http server in another process`, () => {
-  bench(
-    "runLoad (reference)",
-    async () => {
+/** Requests per second of one run of `load`, timed from the outside the same way for both. */
+async function requestsPerSecond(load: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await load();
+  return REQUESTS / ((performance.now() - started) / 1000);
+}
+
+benchMetric(`load generator, ${REQUESTS} GETs over ${CONNECTIONS} keep-alive connections`, {
+  unit: "req/s",
+  better: "higher",
+  rounds: 7,
+  ours: () =>
+    requestsPerSecond(async () => {
       const result = await runLoad({ url, connections: CONNECTIONS, requests: REQUESTS });
       if (result.completed !== REQUESTS) throw new Error(`only ${result.completed} of ${REQUESTS} completed`);
-    },
-    options,
-  );
-
-  bench(
-    "autocannon 8",
-    async () => {
-      // autocannon notices the end of a run on its sampling tick (1 s by default): tick every 10 ms.
-      const result = await autocannon({ url, connections: CONNECTIONS, amount: REQUESTS, sampleInt: 10 });
-      if (result.errors > 0 || result.non2xx > 0) throw new Error("autocannon saw errors");
-    },
-    options,
-  );
+    }),
+  yardstick: {
+    library: "autocannon 8",
+    run: () =>
+      requestsPerSecond(async () => {
+        // autocannon notices the end of a run on its sampling tick (1 s by default): tick every 10 ms.
+        const result = await autocannon({ url, connections: CONNECTIONS, amount: REQUESTS, sampleInt: 10 });
+        if (result.errors > 0 || result.non2xx > 0) throw new Error("autocannon saw errors");
+      }),
+  },
 });

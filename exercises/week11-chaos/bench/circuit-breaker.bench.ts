@@ -2,8 +2,8 @@
 // Node services use. Target: at least opossum's rate (ratio >= 1). Both run the same action
 // with the same options and a real timeout timer per call; the second case fails every call
 // with a threshold no error rate can pass, so the breakers count failures but never open.
+import { benchCase } from "#fixtures/bench";
 import CircuitBreakerOracle from "opossum";
-import { bench, describe } from "vitest";
 import { CircuitBreaker } from "../src/circuit-breaker";
 
 const succeed = async () => 42;
@@ -13,29 +13,22 @@ const fail = async (): Promise<number> => {
 };
 const options = { timeoutMs: 10_000, resetTimeoutMs: 30_000, rollingWindowMs: 10_000, buckets: 10 };
 const oracleOptions = { timeout: 10_000, resetTimeout: 30_000, rollingCountTimeout: 10_000, rollingCountBuckets: 10 };
+const ignore = () => undefined;
 
-describe("closed breaker, action resolves", () => {
+{
   const ours = new CircuitBreaker(succeed, options);
   const theirs = new CircuitBreakerOracle(succeed, oracleOptions);
-
-  bench("ours: CircuitBreaker.fire", async () => {
-    await ours.fire();
+  benchCase("circuit breaker, closed, action resolves", {
+    ours: () => ours.fire(),
+    yardstick: { library: "opossum", run: () => theirs.fire() },
   });
+}
 
-  bench("yardstick opossum: CircuitBreaker.fire", async () => {
-    await theirs.fire();
-  });
-});
-
-describe("closed breaker, action rejects (threshold 100 %: never opens)", () => {
+{
   const ours = new CircuitBreaker(fail, { ...options, errorThresholdPercentage: 100 });
   const theirs = new CircuitBreakerOracle(fail, { ...oracleOptions, errorThresholdPercentage: 100 });
-
-  bench("ours: CircuitBreaker.fire", async () => {
-    await ours.fire().catch(() => undefined);
+  benchCase("circuit breaker, closed, action rejects (threshold 100 %: never opens)", {
+    ours: () => ours.fire().catch(ignore),
+    yardstick: { library: "opossum", run: () => theirs.fire().catch(ignore) },
   });
-
-  bench("yardstick opossum: CircuitBreaker.fire", async () => {
-    await theirs.fire().catch(() => undefined);
-  });
-});
+}
