@@ -45,6 +45,52 @@ export function killLiveForks(): number {
   return forks.length;
 }
 
+/**
+ * The fork started ahead of need, with what it was started for. It keeps nothing alive (its
+ * process, channel and pipes are unref'd) and dies with this process.
+ */
+interface Spare {
+  key: string;
+  child: ChildProcess;
+}
+const SPARE = Symbol.for("kata.pool.spare-fork");
+const spareHolder = globalThis as unknown as Record<symbol, Spare | undefined>;
+
+function keepSpare(key: string, start: () => ChildProcess): void {
+  if (spareHolder[SPARE] !== undefined) return;
+  const child = start();
+  child.unref();
+  child.channel?.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
+  spareHolder[SPARE] = { key, child };
+  // A spare that dies waiting (or outlives the watch session) is simply gone.
+  child.once("exit", () => {
+    if (spareHolder[SPARE]?.child === child) spareHolder[SPARE] = undefined;
+  });
+  process.once("exit", () => child.kill("SIGKILL"));
+}
+
+/** The spare, if it was started for the same script, arguments and environment and is still alive. */
+function takeSpare(key: string): ChildProcess | undefined {
+  const spare = spareHolder[SPARE];
+  spareHolder[SPARE] = undefined;
+  if (spare === undefined) return undefined;
+  if (spare.key !== key || spare.child.exitCode !== null || !spare.child.connected) {
+    spare.child.kill("SIGKILL");
+    return undefined;
+  }
+  spare.child.ref();
+  spare.child.channel?.ref();
+  for (const stream of [spare.child.stdout, spare.child.stderr]) (stream as { ref?: () => void } | null)?.ref?.();
+  return spare.child;
+}
+
+/** Ends the spare fork (the watch session closing). */
+export function dropSpareFork(): void {
+  spareHolder[SPARE]?.child.kill("SIGKILL");
+  spareHolder[SPARE] = undefined;
+}
+
 interface FileUnderTest {
   path: string;
   id: string;
@@ -99,7 +145,13 @@ class KataForksWorker implements PoolWorker {
       Object.assign(env, { TMPDIR: home, HOME: home, KATA_SANDBOX_UID: String(uid), KATA_REPORT_DIR: records });
       Object.assign(spawnOptions, { uid, gid: uid });
     }
-    const child = fork(path.resolve(this.options.distPath, "workers/forks.js"), [], { ...spawnOptions, env });
+    const script = path.resolve(this.options.distPath, "workers/forks.js");
+    const start = () => fork(script, [], { ...spawnOptions, env });
+    // In watch mode a fork costs most of a re-run (Node and vitest's worker starting: half a
+    // second on a busy machine), so one is started ahead, while the learner is typing.
+    const spareKey = JSON.stringify([script, spawnOptions.execArgv, env]);
+    const child = (!sandbox && takeSpare(spareKey)) || start();
+    if (!sandbox && this.settings.warmSpare) keepSpare(spareKey, start);
     this.child = child;
     liveForks().add(this);
     child.stdout?.on("data", (chunk: Buffer) => this.forward(chunk, process.stdout));

@@ -55,6 +55,10 @@ export const SETTINGS = {
   KATA_CANARY: { about: "the name of the must-fail test the checker adds to each test file", internal: true },
   KATA_BENCH: { about: "1 while npm run bench runs: the course project includes the bench files", internal: true },
   KATA_BENCH_OUT: { about: "the file the benchmark cases append their records to", internal: true },
+  KATA_WARM_FORK: {
+    about: "1 in watch mode: the pool keeps one test fork started ahead, so a re-run skips its start-up",
+    internal: true,
+  },
   KATA_GRADE_TIME_LIMIT_S: { about: "grade's default --time-limit, in seconds", default: "1800" },
 } as const satisfies Record<string, SettingSpec>;
 
@@ -82,6 +86,8 @@ export interface PoolSettings {
   fileBoundMinMs: number;
   fileBoundPerTestMs: number;
   rssCapBytes: number;
+  /** Keep one fork started ahead of need (watch mode; never with the sandbox, whose forks differ). */
+  warmSpare: boolean;
   /** Present when grading runs as root: forks start as an unprivileged uid of their own. */
   sandbox?: { uidBase: number; tmpRoot: string };
 }
@@ -94,6 +100,7 @@ export function poolSettings(env: NodeJS.ProcessEnv = process.env): PoolSettings
     fileBoundMinMs: numberSetting("KATA_FILE_BOUND_S", env) * 1000,
     fileBoundPerTestMs: numberSetting("KATA_FILE_BOUND_PER_TEST_S", env) * 1000,
     rssCapBytes: numberSetting("KATA_RSS_MB", env) * 2 ** 20,
+    warmSpare: setting("KATA_WARM_FORK", env) === "1",
     ...(Number.isInteger(uidBase) && uidBase > 0 && tmpRoot ? { sandbox: { uidBase, tmpRoot } } : {}),
   };
 }

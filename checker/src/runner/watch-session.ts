@@ -4,6 +4,7 @@ import { readGuardRecords } from "../../vitest/guard-record";
 import { judge, type Owner } from "./judge";
 import type { RunResult } from "./results";
 import { Collector, prepareRun, type Target } from "./vitest-run";
+import { dropSpareFork } from "../../vitest/kata-pool";
 
 // A vitest that stays up between saves: the config, the Vite server and its transforms are
 // paid for once, and vitest's own watcher re-runs only the test files that import what changed.
@@ -31,7 +32,7 @@ function clearRecords(dir: string): void {
 export async function startWatchSession(options: WatchSessionOptions): Promise<WatchSession> {
   const setup = prepareRun(options);
   const saved = new Map<string, string | undefined>();
-  for (const [key, value] of Object.entries(setup.env)) {
+  for (const [key, value] of Object.entries({ ...setup.env, KATA_WARM_FORK: "1" })) {
     saved.set(key, process.env[key]);
     process.env[key] = value;
   }
@@ -77,6 +78,7 @@ export async function startWatchSession(options: WatchSessionOptions): Promise<W
   return {
     close: async () => {
       await vitest.close();
+      dropSpareFork();
       await queue;
       rmSync(setup.reportDir, { recursive: true, force: true });
       for (const [key, value] of saved) {
