@@ -172,9 +172,9 @@ class KataForksWorker implements PoolWorker {
     const budget = this.settings.outputBudgetBytes;
     const room = budget - this.outputUsed;
     this.outputUsed += chunk.length;
-    if (room > 0) {
-      to.write(room >= chunk.length ? chunk : chunk.subarray(0, room));
-    } else if (!this.outputTold) {
+    if (room > 0) to.write(room >= chunk.length ? chunk : chunk.subarray(0, room));
+    // The chunk that crosses the budget says so at once: it may be the last one the fork sends.
+    if (room < chunk.length && !this.outputTold) {
       this.outputTold = true;
       const which =
         this.files.map((f) => path.relative(this.options.project.config.root, f.path)).join(", ") || "a test file";
