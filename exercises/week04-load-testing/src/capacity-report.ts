@@ -25,9 +25,9 @@ import type { OpenModelOptions, OpenModelResult } from "./open-model";
 
 /** The service-level objective each step is judged by. */
 export interface Slo {
-  /** The 99th percentile of latency (from intended start) must be at or below this. */
+  /** The 99th percentile of latency (from intended start) must be at or below this. Positive and finite. */
   p99Ms: number;
-  /** Failed requests / sent requests must be at or below this fraction (0.01 = 1 %). */
+  /** Failed requests / sent requests must be at or below this fraction (0.01 = 1 %), from 0 to 1. */
   maxErrorRate: number;
 }
 
@@ -37,17 +37,18 @@ export type StepRunner = (ratePerSecond: number, durationMs: number) => Promise<
 export interface CapacityOptions {
   /** How a step is run; `openModelSteps(url)` in real use, a fake in tests. */
   run: StepRunner;
-  /** The arrival rates to try, strictly increasing. */
+  /** The arrival rates to try: at least one, positive and finite, strictly increasing. */
   rates: readonly number[];
+  /** How long each step runs. Positive and finite. */
   stepDurationMs: number;
   slo: Slo;
-  /** Run the first rate this long before the first step, and discard it: JIT, pools, caches. Default 0. */
+  /** Run the first rate this long before the first step, and discard it: JIT, pools, caches. 0 or more, finite. Default 0. */
   warmupMs?: number;
   /** Reads the server's gauge of requests in progress; sampled during each step for Little's law. */
   inFlight?: () => number;
-  /** Milliseconds between two gauge samples. Default 2. */
+  /** Milliseconds between two gauge samples: positive, and at most 2^31 - 1 (what a timer can wait). Default 2. */
   gaugeIntervalMs?: number;
-  /** A step whose median latency exceeds kneeFactor times the first step's is past the knee. Default 2. */
+  /** A step whose median latency exceeds kneeFactor times the first step's is past the knee. Finite, above 1. Default 2. */
   kneeFactor?: number;
 }
 
@@ -106,7 +107,10 @@ export interface CapacityReport {
 }
 
 /** A StepRunner that runs the open-model generator against `url` with `options`. */
-export function openModelSteps(url: string, options: Omit<OpenModelOptions, "url" | "ratePerSecond" | "durationMs"> = {}): StepRunner {
+export function openModelSteps(
+  url: string,
+  options: Omit<OpenModelOptions, "url" | "ratePerSecond" | "durationMs"> = {},
+): StepRunner {
   // TODO: one line around runOpenModel.
   void url;
   void options;
@@ -115,7 +119,9 @@ export function openModelSteps(url: string, options: Omit<OpenModelOptions, "url
 
 /**
  * Steps through `rates` until the SLO breaks or the generator saturates, and reports. Rejects
- * with a RangeError, running nothing, for an empty or non-increasing plan or an impossible SLO.
+ * with a RangeError, running nothing, for an option outside its range (see CapacityOptions and
+ * Slo); the message names the option (`rates`, `p99Ms`, `maxErrorRate`, ...; in any case, with
+ * or without spaces between its words).
  */
 export async function runCapacityTest(options: CapacityOptions): Promise<CapacityReport> {
   // TODO: validate; per step: start sampling the gauge, run, stop sampling (even if the run
@@ -125,10 +131,17 @@ export async function runCapacityTest(options: CapacityOptions): Promise<Capacit
 }
 
 /**
- * The report as plain text: a header with the SLO; one line per step that starts with its
- * rate and shows its p99 in ms with one decimal and its verdict ("met", "broken: <why>" or
- * "invalid"); then the lines "Knee: <rate> req/s" (or "Knee: none ..."), "Last rate meeting
- * the SLO: <rate> req/s" (or "... none") and "Stopped: <why, naming the breaking rate>".
+ * The report as plain text:
+ * - a first line with the SLO: its p99 in ms ("100 ms") and its error rate as a percentage
+ *   with one decimal ("1.0%");
+ * - one line per step that starts with its rate and shows, as space-separated columns, its p99
+ *   in ms with one decimal, its error rate as a percentage with one decimal ("4.1%"), L and λW
+ *   with two decimals, and its verdict ("met", "broken: <why>" or "invalid ..."); a number the
+ *   step does not have (no latency on an invalid step, no gauge) is a lone "-";
+ * - then the lines "Knee: <rate> req/s" (or "Knee: none ..."), "Last rate meeting the SLO:
+ *   <rate> req/s" (or "... none") and "Stopped: <why>": a different reason for each way the
+ *   test can stop, naming the breaking rate when the SLO broke and the generator when it fell
+ *   behind.
  */
 export function formatText(report: CapacityReport): string {
   // TODO: a fixed-width table reads best (String.prototype.padStart).

@@ -9,15 +9,21 @@
  * digits, in one array whose size depends only on the range and the precision.
  *
  * Build it:
- * - the constructor takes the highest value to accept and 0 to 5 significant figures, and
- *   throws RangeError for anything else;
- * - recordValue(value, count) takes integers from 0 to highestTrackableValue (RangeError
- *   otherwise, recording nothing);
+ * - the constructor takes the highest value to accept (an integer >= 2) and 0 to 5 significant
+ *   figures, and throws RangeError for anything else;
+ * - recordValue(value, count) takes integers from 0 to highestTrackableValue and a count that
+ *   is a positive integer (RangeError otherwise, recording nothing);
  * - min, max, mean and stdDeviation (population) are exact, not read back from buckets;
- * - valueAtPercentile(p) is within 10^-significantFigures of the exact nearest-rank value;
+ * - valueAtPercentile(p) is within 10^-significantFigures of the exact nearest-rank value, and
+ *   exactly the minimum at p0 and the maximum at p100;
  * - recordCorrectedValue(value, expectedInterval) also records the values that requests stuck
  *   behind a slow one would have measured (HdrHistogram's recordValueWithExpectedInterval);
  * - merge(other) and reset().
+ *
+ * Every RangeError's message names what is at fault by the name used here: the option
+ * (highestTrackableValue, significantFigures) or the argument (value, count, the interval,
+ * percentile). The tests look for that name in any case, with or without spaces between its
+ * words ("significant figures" will do); the rest of the message is yours.
  *
  * The tests (tests/histogram.test.ts) compare you with the exact values and with
  * hdr-histogram-js on seeded random and adversarial data. The other katas of this week record
@@ -100,7 +106,8 @@ export class Histogram {
   /**
    * The value at or below which `percentile` percent of the recorded values fall (nearest
    * rank), within the configured relative error and never outside [min, max]. Percentile 0 is
-   * the minimum; anything above 100 counts as 100; negative or NaN is a RangeError. 0 when empty.
+   * the minimum and 100 the maximum, exactly; anything above 100 counts as 100; negative or NaN
+   * is a RangeError. 0 when empty.
    */
   valueAtPercentile(percentile: number): number {
     // TODO: the rank is ceil(p / 100 * count), but mind floating point: 7 / 100 * 100 > 7.

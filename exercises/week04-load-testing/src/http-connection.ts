@@ -64,13 +64,20 @@ export function serializeRequest(url: string | URL, spec: RequestSpec = {}): Buf
   const parsed = new URL(url);
   const method = (spec.method ?? "GET").toUpperCase();
   if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw new TypeError(`invalid method ${method}`);
-  const body = spec.body === undefined ? undefined : typeof spec.body === "string" ? Buffer.from(spec.body) : Buffer.from(spec.body);
+  const body =
+    spec.body === undefined
+      ? undefined
+      : typeof spec.body === "string"
+        ? Buffer.from(spec.body)
+        : Buffer.from(spec.body);
   const lines = [`${method} ${parsed.pathname}${parsed.search} HTTP/1.1`, `host: ${parsed.host}`];
   for (const [name, value] of Object.entries(spec.headers ?? {})) {
-    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new TypeError(`header ${JSON.stringify(name)} contains a line break`);
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(value))
+      throw new TypeError(`header ${JSON.stringify(name)} contains a line break`);
     const lower = name.toLowerCase();
     // Framing is ours to decide: a caller's own Content-Length could desynchronize the stream.
-    if (lower === "host" || lower === "content-length" || lower === "transfer-encoding" || lower === "connection") continue;
+    if (lower === "host" || lower === "content-length" || lower === "transfer-encoding" || lower === "connection")
+      continue;
     lines.push(`${name}: ${value}`);
   }
   if (body !== undefined || method === "POST" || method === "PUT" || method === "PATCH") {
@@ -140,7 +147,8 @@ export class HttpConnection {
    * opens a new connection.
    */
   request(request: Uint8Array, options: RequestOptions = {}): Promise<number> {
-    if (this.#pending) return Promise.reject(new HttpProtocolError("one request at a time: the previous response is not complete"));
+    if (this.#pending)
+      return Promise.reject(new HttpProtocolError("one request at a time: the previous response is not complete"));
     const socket = this.#socket ?? this.#connect();
     return new Promise<number>((resolve, reject) => {
       const pending: Pending = { resolve, reject, head: options.head ?? false };
@@ -307,7 +315,8 @@ export class HttpConnection {
       }
       case "chunk-data-end": {
         if (data.length - offset < 2) return -1;
-        if (data[offset] !== CR || data[offset + 1] !== LF) throw new HttpProtocolError("chunk data not followed by CRLF");
+        if (data[offset] !== CR || data[offset + 1] !== LF)
+          throw new HttpProtocolError("chunk data not followed by CRLF");
         this.#phase = "chunk-size";
         return offset + 2;
       }
@@ -344,7 +353,8 @@ export class HttpConnection {
         const value = line.slice(colon + 1).trim();
         if (!/^\d{1,15}$/.test(value)) throw new HttpProtocolError(`bad content-length ${JSON.stringify(value)}`);
         const length = Number(value);
-        if (contentLength !== undefined && contentLength !== length) throw new HttpProtocolError("conflicting content-length headers");
+        if (contentLength !== undefined && contentLength !== length)
+          throw new HttpProtocolError("conflicting content-length headers");
         contentLength = length;
       } else if (name === "transfer-encoding") {
         transferEncoding = true;

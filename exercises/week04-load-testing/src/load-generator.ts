@@ -26,13 +26,16 @@ import type { RequestSpec } from "./http-connection";
 export interface LoadOptions extends RequestSpec {
   /** The http:// URL every request goes to. */
   url: string;
-  /** How many connections (virtual users) run at once, each with one request in flight. */
+  /** How many connections (virtual users) run at once, each with one request in flight. A positive integer. */
   connections: number;
-  /** Stop starting requests once this many milliseconds have passed on `clock`. */
+  /** Stop starting requests once this many milliseconds have passed on `clock`. Positive and finite. */
   durationMs?: number;
-  /** Stop after this many requests in total, over all connections. */
+  /** Stop after this many requests in total, over all connections. A positive integer. */
   requests?: number;
-  /** A request unanswered after this many milliseconds is a timeout; its connection is replaced. Default 10 000. */
+  /**
+   * A request unanswered after this many milliseconds is a timeout; its connection is replaced.
+   * Positive and finite. Default 10 000.
+   */
   timeoutMs?: number;
   /** Milliseconds, for latency and the duration bound. Default performance.now. */
   clock?: () => number;
@@ -61,7 +64,9 @@ export interface LoadResult {
 
 /**
  * Runs a closed-model load test and resolves once every connection is closed. Rejects with a
- * RangeError, sending nothing, for a run without a bound or with a bad count.
+ * RangeError, sending nothing, for a run without a bound (neither durationMs nor requests) or
+ * with an option outside its range; the message names the option (`connections`, ...; in any
+ * case, with or without spaces between its words).
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   // TODO: validate; serialize the request once (serializeRequest); one shared "may I start

@@ -29,15 +29,15 @@ import type { RequestSpec } from "./http-connection";
 export interface OpenModelOptions extends RequestSpec {
   /** The http:// URL every request goes to. */
   url: string;
-  /** Arrivals per second. */
+  /** Arrivals per second. Positive and finite. */
   ratePerSecond: number;
-  /** Length of the schedule: round(rate * duration / 1000) arrivals, one every 1000 / rate ms. */
+  /** Length of the schedule: round(rate * duration / 1000) arrivals, one every 1000 / rate ms. Positive and finite. */
   durationMs: number;
-  /** At most this many requests in flight, one per keep-alive connection. Default 100. */
+  /** At most this many requests in flight, one per keep-alive connection. A positive integer. Default 100. */
   connections?: number;
-  /** A request unanswered after this many milliseconds is a timeout. Default 10 000. */
+  /** A request unanswered after this many milliseconds is a timeout. Positive and finite. Default 10 000. */
   timeoutMs?: number;
-  /** How late the generator may release an arrival before the run is invalid. Default 50 ms. */
+  /** How late the generator may release an arrival before the run is invalid: 0 or more (Infinity: never). Default 50 ms. */
   maxScheduleLagMs?: number;
   /** Milliseconds, for the schedule and every latency. Default performance.now. */
   clock?: () => number;
@@ -79,7 +79,7 @@ export interface ValidOpenModelResult extends OpenModelCounts {
 /** A run stopped because the generator fell behind its own schedule: it measured itself. */
 export interface InvalidOpenModelResult extends OpenModelCounts {
   valid: false;
-  /** Why the numbers were withheld. */
+  /** Why the numbers were withheld, naming the lag that broke the limit in ms ("... 312.4 ms late ..."). */
   reason: string;
 }
 
@@ -87,7 +87,8 @@ export type OpenModelResult = ValidOpenModelResult | InvalidOpenModelResult;
 
 /**
  * Runs the schedule; resolves when every sent request has ended and every connection is
- * closed. Rejects with a RangeError, sending nothing, for a bad rate, duration or limit.
+ * closed. Rejects with a RangeError, sending nothing, for an option outside its range; the
+ * message names the option (`ratePerSecond`, ...; in any case, with or without spaces).
  */
 export async function runOpenModel(options: OpenModelOptions): Promise<OpenModelResult> {
   // TODO: a dispatcher loop that sleeps until the next intended time and measures its lag;

@@ -3,6 +3,7 @@ import { blackholeServer, closedPort } from "#fixtures/net";
 import { setImmediate as nextTurn, setTimeout as delay } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { runLoad } from "../src/load-generator";
+import { mentions } from "./support/messages";
 import { closeAllServers, ok, startServer } from "./support/servers";
 
 afterEach(closeAllServers);
@@ -14,20 +15,33 @@ function count(kind: string): number {
 describe("options", () => {
   it("refuses a run without a bound, with no connections, or with a zero budget, naming the option at fault", async () => {
     const server = await startServer(ok);
-    await expect(runLoad({ url: server.url, connections: 2 }), "neither durationMs nor requests: the run would never end").rejects.toThrow(RangeError);
-    await expect(runLoad({ url: server.url, connections: 2 })).rejects.toThrow(/durationMs|requests/);
-    const bad: Array<[Partial<Parameters<typeof runLoad>[0]>, RegExp]> = [
-      [{ connections: 0, requests: 5 }, /connections/],
-      [{ connections: 1.5, requests: 5 }, /connections/],
-      [{ connections: 2, requests: 0 }, /requests/],
-      [{ connections: 2, requests: 2.5 }, /requests/],
-      [{ connections: 2, durationMs: -1 }, /durationMs/],
-      [{ connections: 2, durationMs: 0 }, /durationMs/],
-      [{ connections: 2, requests: 5, timeoutMs: 0 }, /timeoutMs/],
+    await expect(
+      runLoad({ url: server.url, connections: 2 }),
+      "neither durationMs nor requests: the run would never end",
+    ).rejects.toThrow(RangeError);
+    const unbounded = await runLoad({ url: server.url, connections: 2 }).catch((error: unknown) => error);
+    expect(String(unbounded), "the message names the bound that is missing: durationMs or requests").toMatch(
+      new RegExp(`${mentions("durationMs").source}|${mentions("requests").source}`, "i"),
+    );
+    const bad: Array<[Partial<Parameters<typeof runLoad>[0]>, string]> = [
+      [{ connections: 0, requests: 5 }, "connections"],
+      [{ connections: 1.5, requests: 5 }, "connections"],
+      [{ connections: 2, requests: 0 }, "requests"],
+      [{ connections: 2, requests: 2.5 }, "requests"],
+      [{ connections: 2, durationMs: -1 }, "durationMs"],
+      [{ connections: 2, durationMs: 0 }, "durationMs"],
+      [{ connections: 2, durationMs: Number.POSITIVE_INFINITY }, "durationMs"],
+      [{ connections: 2, requests: 5, timeoutMs: 0 }, "timeoutMs"],
+      [{ connections: 2, requests: 5, timeoutMs: Number.NaN }, "timeoutMs"],
     ];
     for (const [options, name] of bad) {
-      await expect(runLoad({ url: server.url, connections: 1, ...options }), JSON.stringify(options)).rejects.toThrow(RangeError);
-      await expect(runLoad({ url: server.url, connections: 1, ...options }), "the message names the option at fault").rejects.toThrow(name);
+      await expect(runLoad({ url: server.url, connections: 1, ...options }), JSON.stringify(options)).rejects.toThrow(
+        RangeError,
+      );
+      await expect(
+        runLoad({ url: server.url, connections: 1, ...options }),
+        `the message names the option at fault (${name})`,
+      ).rejects.toThrow(mentions(name));
     }
     expect(server.requests, "a refused configuration sends nothing").toBe(0);
   });
@@ -53,7 +67,10 @@ describe("a closed loop on keep-alive connections", () => {
   it("opens one keep-alive connection per virtual user and reuses it", async () => {
     const server = await startServer(ok);
     await runLoad({ url: server.url, connections: 4, requests: 200 });
-    expect(server.connectionsOpened, "200 requests over 4 users: a new TCP handshake per request measures connection setup, not the server").toBe(4);
+    expect(
+      server.connectionsOpened,
+      "200 requests over 4 users: a new TCP handshake per request measures connection setup, not the server",
+    ).toBe(4);
   });
 
   it("keeps at most one request in flight per connection, and all connections busy", async () => {
@@ -68,7 +85,10 @@ describe("a closed loop on keep-alive connections", () => {
       }, 15);
     });
     await runLoad({ url: server.url, connections: 4, requests: 40 });
-    expect(peak, "a closed model sends a user's next request only after its response: never more than 4 at once").toBeLessThanOrEqual(4);
+    expect(
+      peak,
+      "a closed model sends a user's next request only after its response: never more than 4 at once",
+    ).toBeLessThanOrEqual(4);
     expect(peak, "and the 4 users run concurrently, not one after another").toBe(4);
   });
 
@@ -80,8 +100,14 @@ describe("a closed loop on keep-alive connections", () => {
     });
     const result = await runLoad({ url: server.url, connections: 1, requests: 12, clock: clock.now });
     expect(result.latency.totalCount).toBe(12);
-    expect(result.latency.min, "7 ms is 7000 us: latency is recorded in microseconds, from the clock the options give").toBe(7_000);
-    expect(result.latency.max).toBe(7_000);
+    expect(
+      result.latency.min,
+      "7 ms is 7000 us: latency is recorded in microseconds, from the clock the options give",
+    ).toBe(7_000);
+    expect(
+      result.latency.max,
+      "every request took 7 ms: measure each from its own start, not from the start of the run",
+    ).toBe(7_000);
     expect(result.elapsedMs).toBe(84);
     expect(result.requestsPerSecond, "12 responses in 84 ms of the clock").toBeCloseTo(12 / 0.084, 6);
   });
@@ -104,9 +130,21 @@ describe("a closed loop on keep-alive connections", () => {
       clock.advance(10);
       response.end("ok");
     });
-    const byCount = await runLoad({ url: server.url, connections: 1, durationMs: 10_000, requests: 5, clock: clock.now });
+    const byCount = await runLoad({
+      url: server.url,
+      connections: 1,
+      durationMs: 10_000,
+      requests: 5,
+      clock: clock.now,
+    });
     expect(byCount.sent, "the request budget ran out first").toBe(5);
-    const byTime = await runLoad({ url: server.url, connections: 1, durationMs: 50, requests: 1_000, clock: clock.now });
+    const byTime = await runLoad({
+      url: server.url,
+      connections: 1,
+      durationMs: 50,
+      requests: 1_000,
+      clock: clock.now,
+    });
     expect(byTime.sent, "the duration ran out first").toBe(5);
   });
 
@@ -118,7 +156,10 @@ describe("a closed loop on keep-alive connections", () => {
     });
     const result = await runLoad({ url: server.url, connections: 2, requests: 4 });
     expect(result.completed).toBe(4);
-    expect(result.latency.min, "the body ends 40 ms after the headers: a latency below that stopped at the headers").toBeGreaterThanOrEqual(35_000);
+    expect(
+      result.latency.min,
+      "the body ends 40 ms after the headers: a latency below that stopped at the headers",
+    ).toBeGreaterThanOrEqual(35_000);
   });
 
   it("knows that a response to HEAD has no body, whatever its Content-Length says", async () => {
@@ -162,7 +203,10 @@ describe("status codes, errors and timeouts, counted apart", () => {
     expect(result.statusCodes).toEqual({ "200": 80, "503": 20 });
     expect(result.completed).toBe(100);
     expect(result.errors, "a 503 is an answer, not a transport error").toBe(0);
-    expect(result.latency.totalCount).toBe(100);
+    expect(
+      result.latency.totalCount,
+      "a 503 took time too: leaving error responses out of the latency hides slow failures",
+    ).toBe(100);
   });
 
   it("counts refused connections as errors under their code, with no latency", async () => {
@@ -193,7 +237,9 @@ describe("status codes, errors and timeouts, counted apart", () => {
       response.end("ok");
     });
     const result = await runLoad({ url: server.url, connections: 2, requests: 12, timeoutMs: 150 });
-    expect(result.timeouts).toBe(1);
+    expect(result.timeouts, "the third request got no answer within 150 ms: a timeout, counted apart from errors").toBe(
+      1,
+    );
     expect(result.completed).toBe(11);
     expect(result.errors).toBe(0);
   });
@@ -208,7 +254,10 @@ describe("status codes, errors and timeouts, counted apart", () => {
     });
     const result = await runLoad({ url: server.url, connections: 1, requests: 10 });
     expect(result.errors, "the fourth request died with its connection").toBe(1);
-    expect(Object.values(result.errorsByCode).reduce((a, b) => a + b, 0), "every error is counted under some code").toBe(1);
+    expect(
+      Object.values(result.errorsByCode).reduce((a, b) => a + b, 0),
+      "every error is counted under some code",
+    ).toBe(1);
     expect(result.completed, "the generator reconnects and finishes the run").toBe(9);
   });
 });
@@ -217,7 +266,10 @@ describe("a clean stop", () => {
   it("closes every connection before it resolves", async () => {
     const server = await startServer(ok);
     await runLoad({ url: server.url, connections: 5, requests: 50 });
-    await expect(server.allConnectionsClosed(2_000), "sockets left open leak file descriptors run after run").resolves.toBeUndefined();
+    await expect(
+      server.allConnectionsClosed(2_000),
+      "sockets left open leak file descriptors run after run",
+    ).resolves.toBeUndefined();
   });
 
   it("leaves no socket or timer behind to keep the process alive", async () => {
@@ -232,6 +284,9 @@ describe("a clean stop", () => {
     await nextTurn();
     await delay(0);
     expect(count("TCPSocketWrap"), "every client socket is destroyed").toBe(socketsBefore);
-    expect(count("Timeout"), "a 60 s timeout timer left armed would hold the process open for a minute").toBeLessThanOrEqual(timersBefore);
+    expect(
+      count("Timeout"),
+      "a 60 s timeout timer left armed would hold the process open for a minute",
+    ).toBeLessThanOrEqual(timersBefore);
   });
 });

@@ -9,14 +9,18 @@
 //   limit. Count IPv4-mapped IPv6 as IPv4, and IPv6 per /64.
 // - Every response carries RateLimit-Policy (`"default";q=100;w=60`) and, when the limiter
 //   answered, RateLimit (`"default";r=50;t=30`): Structured Field Lists as in
-//   draft-ietf-httpapi-ratelimit-headers-10. r and t are Integers.
-// - A refused request gets 429, Retry-After in whole seconds rounded up (RFC 9110 §10.2.3),
-//   and an RFC 9457 problem (application/problem+json, type ...#quota-exceeded,
-//   "violated-policies"). The handler is not called.
+//   draft-ietf-httpapi-ratelimit-headers-10. r and t are Integers: r is the whole requests
+//   left (rounded down), t the seconds until the quota is whole again (resetAfterMs, rounded
+//   up). No `pk` parameter: it would echo the partition key back.
+// - A refused request gets 429, Retry-After in whole seconds rounded up (RFC 9110 §10.2.3;
+//   none when retryAfterMs is Infinity), a t no later than that Retry-After, and an RFC 9457
+//   problem (application/problem+json, type ...#quota-exceeded, "violated-policies"). The
+//   handler is not called.
 // - When the limiter throws, rejects or does not answer within limiterTimeoutMs:
 //   "fail-open" serves the request; "fail-closed" answers 503 with a
 //   ...#temporary-reduced-capacity problem and Retry-After. Either way, warn through the
-//   logger once per outage (not once per request).
+//   logger once per outage (not once per request), with the limiter's error in the message or
+//   the context; the next failure after the limiter answered again is a new outage.
 //
 // Tests: tests/rate-limit-middleware.test.ts (npm run check week5 rate-limit-middleware).
 // Keep the exported names and signatures: the tests import them.
@@ -29,9 +33,9 @@ import type { RateLimitDecision } from "./decision";
 export interface QuotaPolicy {
   /** The policy's identifier; printable ASCII (it is sent as a Structured Field String). */
   name: string;
-  /** Requests allowed per window: a non-negative integer. */
+  /** Requests allowed per window: a non-negative integer of at most 15 digits (an sf-integer). */
   quota: number;
-  /** The window in whole seconds, at least 1. */
+  /** The window in whole seconds, at least 1, at most 15 digits (an sf-integer). */
   windowSeconds: number;
 }
 
@@ -57,7 +61,7 @@ export interface RateLimitOptions {
   /** What to do when the limiter fails or is too slow: let requests through, or refuse them. */
   onLimiterError: "fail-open" | "fail-closed";
   logger?: Logger;
-  /** How long to wait for the limiter before treating it as failed. Default 200 ms. */
+  /** How long to wait for the limiter before treating it as failed: positive and finite (RangeError otherwise). Default 200 ms. */
   limiterTimeoutMs?: number;
   /** The partition a request counts against. Default: `partitionKey`. */
   keyOf?: (req: Request, res: Response) => string;
@@ -80,7 +84,8 @@ export function partitionKey(req: Request, res: Response): string {
 
 /** Express middleware over any limiter, speaking RateLimit fields, Retry-After and RFC 9457. */
 export function rateLimit(options: RateLimitOptions): RequestHandler {
-  // TODO: validate the policy (RangeError), then return (req, res, next) => { ... }.
+  // TODO: validate the policy and limiterTimeoutMs (a RangeError whose message names the field
+  // at fault: name, quota, windowSeconds, limiterTimeoutMs), then return (req, res, next) => { ... }.
   throw new NotImplementedError("rate-limit-middleware");
 }
 

@@ -9,9 +9,21 @@
 //   Refused requests are not remembered.
 // - SlidingCounterLimiter: two counters per key (this window, the previous one) and the
 //   estimate previous × (1 − f) + current, f being the elapsed fraction of this window.
-//   Admit while estimate + 1 ≤ limit. Cheap, and its error is bounded (see the README).
-// Each reports retryAfterMs (the whole-ms wait after which the request would be admitted),
-// forgets keys whose state can no longer matter, and caps tracked keys at `maxKeys`.
+//   Admit while estimate + 1 ≤ limit. Cheap, and its error is bounded (see the README). Its
+//   `remaining` is the whole requests still left under the estimate after this one:
+//   floor(limit − estimate − 1), where estimate is the value before this request.
+// All three:
+// - report retryAfterMs, the smallest whole number of ms after which the same request would be
+//   admitted (1 ms earlier it would not), also on a clock that reads fractions of a ms;
+// - forget a key once its state can no longer matter (untouched for one window for the fixed
+//   window and the log, two for the counter), on the first call for any key after that point,
+//   and cap tracked keys at `maxKeys`, forgetting the least recently used;
+// - take a wall clock as it is: a reading earlier than the latest (an NTP step back) opens no
+//   new window and locks nobody out: time stands still at the step, then moves on from the new
+//   reading at the clock's pace, so a retryAfterMs already given still holds; a reading that
+//   is not a finite number counts as no time passing.
+// A RangeError's message names the option at fault: limit, windowMs or maxKeys (the tests
+// match the name in any case, with or without spaces between its words).
 //
 // Tests: tests/sliding-window.test.ts (npm run check week5 sliding-window).
 // Keep the exported names and signatures: the tests import them.
@@ -34,7 +46,8 @@ export interface WindowLimiterOptions {
 /** At most `limit` per fixed window [k·w, (k+1)·w). */
 export class FixedWindowLimiter {
   constructor(options: WindowLimiterOptions) {
-    // TODO: validate (limit and windowMs positive integers, RangeError otherwise) and keep per-key state.
+    // TODO: validate (limit, windowMs and maxKeys positive integers, RangeError otherwise) and
+    // keep per-key state.
     throw new NotImplementedError("sliding-window");
   }
 

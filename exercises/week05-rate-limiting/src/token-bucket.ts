@@ -7,12 +7,21 @@
 //
 // Build two things, with time read only from the injected clock:
 // - TokenBucket: one bucket. tryRemove(cost) answers allowed, remaining (possibly fractional),
-//   retryAfterMs (the exact whole-ms wait until this request would succeed; Infinity when the
-//   cost exceeds the capacity, because no wait helps) and resetAfterMs (until full again).
-//   A refused request takes nothing. A clock that steps backwards neither refills nor drains.
+//   retryAfterMs (the smallest whole number of ms after which this very request would succeed,
+//   so that one ms earlier it would not; Infinity when the cost exceeds the capacity, because
+//   no wait helps) and resetAfterMs (until full again). A refused request takes nothing.
 // - TokenBucketLimiter: a bucket per key, in bounded memory. A bucket idle long enough to be
-//   full again is the same as one never seen: forget it. And cap the keys at `maxKeys`,
-//   forgetting the least recently used, so a flood of spoofed keys cannot exhaust the heap.
+//   full again (capacity / refillPerSecond seconds) is the same as one never seen: the first
+//   call, for any key, after that point forgets it. And cap the keys at `maxKeys` (a positive
+//   integer), forgetting the least recently used, so a flood of spoofed keys cannot exhaust
+//   the heap.
+// Both take the clock as it is, and it is a wall clock:
+// - a reading earlier than the latest one (an NTP step back) is neither a refill nor a drain,
+//   and it locks nobody out: time stands still at the step, then moves on from the new reading
+//   at the clock's pace, so a retryAfterMs already given still holds;
+// - a reading that is not a finite number (a broken clock) counts as no time passing.
+// A RangeError's message names what is at fault: capacity, refillPerSecond, cost or maxKeys
+// (the tests match the name in any case, with or without spaces between its words).
 //
 // Tests: tests/token-bucket.test.ts (npm run check week5 token-bucket).
 // Keep the exported names and signatures: the tests import them.
@@ -48,8 +57,8 @@ export class TokenBucket {
 
   /** Takes `cost` tokens if they are there; otherwise takes nothing and says how long to wait. */
   tryRemove(cost = 1): RateLimitDecision {
-    // TODO: refill for the time since the last update (never for time going backwards),
-    // then decide. A cost that is not positive and finite is a RangeError.
+    // TODO: refill for the time since the last update (see the header for a clock that steps
+    // back or reads NaN), then decide. A cost that is not positive and finite is a RangeError.
     throw new NotImplementedError("token-bucket");
   }
 
@@ -63,7 +72,8 @@ export class TokenBucket {
 /** A token bucket per key, in bounded memory. */
 export class TokenBucketLimiter {
   constructor(options: TokenBucketLimiterOptions) {
-    // TODO: validate like TokenBucket; choose a structure that knows which keys were used least recently.
+    // TODO: validate like TokenBucket (and maxKeys: a positive integer, RangeError otherwise);
+    // choose a structure that knows which keys were used least recently.
     throw new NotImplementedError("token-bucket");
   }
 

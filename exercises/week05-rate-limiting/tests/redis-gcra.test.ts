@@ -4,6 +4,7 @@ import { useRedis } from "#fixtures/redis";
 import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RedisGcraLimiter } from "../src/redis-gcra";
+import { mentions } from "./support/messages";
 
 const redis = useRedis();
 const t0 = DEFAULT_START_MS;
@@ -45,8 +46,14 @@ describe("GCRA arithmetic, with time passed in", () => {
     const key = freshKey("burst");
     const burst = [];
     for (let i = 0; i < 5; i++) burst.push(await limiter.consumeAt(key, t0));
-    expect(burst.map((d) => d.allowed), "an idle key has its whole burst").toEqual([true, true, true, true, true]);
-    expect(burst.map((d) => d.retryAfterMs), "an allowed request has nothing to wait for").toEqual([0, 0, 0, 0, 0]);
+    expect(
+      burst.map((d) => d.allowed),
+      "an idle key has its whole burst",
+    ).toEqual([true, true, true, true, true]);
+    expect(
+      burst.map((d) => d.retryAfterMs),
+      "an allowed request has nothing to wait for",
+    ).toEqual([0, 0, 0, 0, 0]);
     expect(await client.exists(`gcra:${key}`), 'without a prefix option, keys live under "gcra:"').toBe(1);
     expect(burst.map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0]);
     expect(burst[4]!.resetAfterMs, "5 requests at 5/s are paid off after 1 s").toBe(1000);
@@ -76,7 +83,9 @@ describe("GCRA arithmetic, with time passed in", () => {
     const key = freshKey("impossible");
     const decision = await limiter.consumeAt(key, t0, 6);
     expect(decision.allowed).toBe(false);
-    expect(decision.retryAfterMs, "no wait lets 6 through a burst of 5: Infinity, not a finite retry loop").toBe(Infinity);
+    expect(decision.retryAfterMs, "no wait lets 6 through a burst of 5: Infinity, not a finite retry loop").toBe(
+      Infinity,
+    );
     expect(decision.remaining).toBe(5);
     expect(await client.exists(`impossible:${key}`), "a refusal must not create state").toBe(0);
   });
@@ -89,6 +98,17 @@ describe("GCRA arithmetic, with time passed in", () => {
     expect(refused.retryAfterMs, "333.3 ms rounded down would send the client back too early").toBe(334);
     expect((await limiter.consumeAt(key, t0 + 333)).allowed).toBe(false);
     expect((await limiter.consumeAt(key, t0 + 334)).allowed).toBe(true);
+  });
+
+  it("stores the TAT to full precision: an epoch time in ms has 13 digits before the point", async () => {
+    const limiter = new RedisGcraLimiter(redis.client(), { burst: 1, ratePerSecond: 3 });
+    const key = freshKey("precision");
+    await limiter.consumeAt(key, t0);
+    expect(
+      (await limiter.consumeAt(key, t0 + 333.32)).allowed,
+      "333.32 ms into an interval of 333.33 ms, the TAT is not reached; Lua's tostring keeps 14 digits and rounds it to 333.3",
+    ).toBe(false);
+    expect((await limiter.consumeAt(key, t0 + 333.34)).allowed).toBe(true);
   });
 
   it("agrees with a token bucket of capacity `burst` on random traffic, with exact waits", async () => {
@@ -113,26 +133,81 @@ describe("GCRA arithmetic, with time passed in", () => {
       tokens = Math.min(burst, tokens + ((now - last) * rate) / 1000);
       last = now;
       const decision = await limiter.consumeAt(key, now, cost);
-      if (retry) expect(decision.allowed, `step ${step}: retrying ${retry.early ? "1 ms before" : "exactly at"} retryAfterMs`).toBe(!retry.early);
-      expect(decision.allowed, `step ${step}: a bucket holding ${tokens.toFixed(3)} tokens decides a cost of ${cost}`).toBe(tokens + 1e-9 >= cost);
+      if (retry)
+        expect(
+          decision.allowed,
+          `step ${step}: retrying ${retry.early ? "1 ms before" : "exactly at"} retryAfterMs`,
+        ).toBe(!retry.early);
+      expect(
+        decision.allowed,
+        `step ${step}: a bucket holding ${tokens.toFixed(3)} tokens decides a cost of ${cost}`,
+      ).toBe(tokens + 1e-9 >= cost);
       if (decision.allowed) {
         tokens -= cost;
         granted.push({ at: now, cost });
       }
       expect(decision.remaining, `step ${step}: remaining is the whole tokens left`).toBe(Math.floor(tokens + 1e-9));
       retry = undefined;
-      if (!decision.allowed && random() < 0.6) retry = { cost, waitMs: decision.retryAfterMs, early: random() < 0.3 && decision.retryAfterMs > 1 };
+      if (!decision.allowed && random() < 0.6)
+        retry = { cost, waitMs: decision.retryAfterMs, early: random() < 0.3 && decision.retryAfterMs > 1 };
     }
     expect(granted.length).toBeGreaterThan(60);
   });
 
+  it("caps the debt when the clock steps back: one interval to wait, not the length of the step", async () => {
+    const limiter = new RedisGcraLimiter(redis.client(), { burst: 5, ratePerSecond: 5 });
+    const key = freshKey("step-back");
+    for (let i = 0; i < 5; i++) await limiter.consumeAt(key, t0);
+    const stepped = t0 - 60_000; // Redis TIME is a wall clock: NTP can step it back a minute
+    const back = await limiter.consumeAt(key, stepped);
+    expect(back.allowed, "a step back is not a refill").toBe(false);
+    expect(back.remaining).toBe(0);
+    expect(
+      back.retryAfterMs,
+      "a key never owes more than its whole burst: the next request is one interval (200 ms) away, not 60.2 s",
+    ).toBe(200);
+    expect((await limiter.consumeAt(key, stepped + 200)).allowed, "and waiting that long is enough").toBe(true);
+  });
+
+  it("keeps a key written on a simulated clock until that clock reaches its TAT, however much real time passes", async () => {
+    const limiter = new RedisGcraLimiter(redis.client(), { burst: 2, ratePerSecond: 100 });
+    const key = freshKey("simulated");
+    await limiter.consumeAt(key, t0);
+    await limiter.consumeAt(key, t0); // paid off at t0 + 20 ms of the caller's clock
+    await new Promise((resolve) => setTimeout(resolve, 100)); // real time, which consumeAt's clock knows nothing of
+    expect(
+      (await limiter.consumeAt(key, t0 + 1)).allowed,
+      "1 ms of the caller's clock has passed: a PX of 20 ms in real time expired the key and handed out a fresh burst",
+    ).toBe(false);
+  });
+
   it("rejects a burst, rate or cost that is not a positive finite number with RangeError", async () => {
     expect(() => new RedisGcraLimiter(redis.client(), { burst: 0, ratePerSecond: 1 })).toThrow(RangeError);
-    expect(() => new RedisGcraLimiter(redis.client(), { burst: 5, ratePerSecond: 0 }), "a zero rate divides by zero").toThrow(RangeError);
+    expect(
+      () => new RedisGcraLimiter(redis.client(), { burst: 5, ratePerSecond: 0 }),
+      "a zero rate divides by zero",
+    ).toThrow(RangeError);
     const limiter = new RedisGcraLimiter(redis.client(), { burst: 5, ratePerSecond: 1 });
     await expect(limiter.consume("k", 0), "a free request would probe without paying").rejects.toThrow(RangeError);
     await expect(limiter.consume("k", -1), "a negative cost would pay quota back").rejects.toThrow(RangeError);
-    await expect(limiter.consumeAt("k", Number.NaN), "NaN as a time poisons the stored TAT").rejects.toThrow(RangeError);
+    await expect(limiter.consumeAt("k", Number.NaN), "NaN as a time poisons the stored TAT").rejects.toThrow(
+      RangeError,
+    );
+    expect(
+      () => new RedisGcraLimiter(redis.client(), { burst: 0, ratePerSecond: 1 }),
+      "the message names the option at fault",
+    ).toThrow(mentions("burst"));
+    expect(
+      () => new RedisGcraLimiter(redis.client(), { burst: 5, ratePerSecond: Number.NaN }),
+      "the message names the option at fault",
+    ).toThrow(mentions("ratePerSecond"));
+    await expect(limiter.consume("k", Number.POSITIVE_INFINITY), "the message names what is at fault").rejects.toThrow(
+      mentions("cost"),
+    );
+    await expect(
+      limiter.consumeAt("k", Number.POSITIVE_INFINITY),
+      "the message names what is at fault",
+    ).rejects.toThrow(mentions("nowMs"));
   });
 });
 
@@ -147,7 +222,10 @@ describe("one key per client, always with a TTL", () => {
     expect(added.length, "GCRA needs one number per key, not a log").toBe(1);
     const [key, pttl] = added[0]!;
     expect(key.endsWith("ttl:alice"), "the key is the limiter's prefix plus the limited key").toBe(true);
-    expect(pttl, "4 requests at 1/s are paid off in 4 s: that is the TTL (minus the test's own time)").toBeLessThanOrEqual(4000);
+    expect(
+      pttl,
+      "4 requests at 1/s are paid off in 4 s: that is the TTL (minus the test's own time)",
+    ).toBeLessThanOrEqual(4000);
     expect(pttl, "a TTL shorter than the debt would forget it and hand out a fresh burst").toBeGreaterThan(2000);
   });
 
@@ -158,7 +236,10 @@ describe("one key per client, always with a TTL", () => {
     const flood = [...(await storedKeys())].filter(([key]) => key.includes("flood:"));
     expect(flood.length).toBe(1000);
     const immortal = flood.filter(([, pttl]) => pttl === -1);
-    expect(immortal.map(([key]) => key), "a key without a TTL lives forever: every write needs PX").toEqual([]);
+    expect(
+      immortal.map(([key]) => key),
+      "a key without a TTL lives forever: every write needs PX",
+    ).toEqual([]);
   });
 });
 
@@ -169,11 +250,18 @@ describe("exact across app instances", () => {
     const instanceA = new RedisGcraLimiter(redis.client(), options);
     const instanceB = new RedisGcraLimiter(redis.client(), options);
     const key = freshKey("race");
-    const decisions = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? instanceA : instanceB).consume(key)));
+    const decisions = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? instanceA : instanceB).consume(key)),
+    );
     const allowed = decisions.filter((d) => d.allowed);
-    expect(allowed.length, "a read-then-write outside one script lets both instances read the same state and both allow").toBe(burst);
-    expect(allowed.map((d) => d.remaining).sort((a, b) => a - b), "each allowed request saw a distinct remaining: the decisions were serialised")
-      .toEqual(Array.from({ length: burst }, (_, i) => i));
+    expect(
+      allowed.length,
+      "a read-then-write outside one script lets both instances read the same state and both allow",
+    ).toBe(burst);
+    expect(
+      allowed.map((d) => d.remaining).sort((a, b) => a - b),
+      "each allowed request saw a distinct remaining: the decisions were serialised",
+    ).toEqual(Array.from({ length: burst }, (_, i) => i));
     expect(decisions.filter((d) => !d.allowed).every((d) => d.retryAfterMs > 0)).toBe(true);
   });
 });
@@ -192,7 +280,10 @@ describe("time comes from Redis", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 3_600_000);
     const decision = await fast.consume(key);
-    expect(decision.allowed, "an hour on the app's clock is 36 requests at 0.01/s; Redis's TIME says no time passed").toBe(false);
+    expect(
+      decision.allowed,
+      "an hour on the app's clock is 36 requests at 0.01/s; Redis's TIME says no time passed",
+    ).toBe(false);
   });
 
   it("does not refuse an app instance whose clock runs an hour slow", async () => {
@@ -204,7 +295,9 @@ describe("time comes from Redis", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() - 3_600_000);
     const decision = await slow.consume(key);
-    expect(decision.allowed, "one of three was used; a slow app clock must not turn that into an hour of debt").toBe(true);
+    expect(decision.allowed, "one of three was used; a slow app clock must not turn that into an hour of debt").toBe(
+      true,
+    );
     expect(decision.remaining).toBe(1);
   });
 });
@@ -218,7 +311,10 @@ describe("EVALSHA, one round trip, NOSCRIPT fallback", () => {
     const sent = recordCommands(client);
     for (let i = 0; i < 10; i++) await limiter.consume(freshKey("trip"));
     expect(sent.length, "a separate TIME, GET or SET is another round trip and breaks atomicity").toBe(10);
-    expect(sent.map((c) => c.name.toLowerCase()), "EVAL resends the whole script every time; EVALSHA sends 40 bytes").toEqual(Array(10).fill("evalsha"));
+    expect(
+      sent.map((c) => c.name.toLowerCase()),
+      "EVAL resends the whole script every time; EVALSHA sends 40 bytes",
+    ).toEqual(Array(10).fill("evalsha"));
   });
 
   it("keeps deciding correctly after SCRIPT FLUSH empties the server's script cache", async () => {
@@ -228,7 +324,10 @@ describe("EVALSHA, one round trip, NOSCRIPT fallback", () => {
     expect((await limiter.consume(key)).allowed).toBe(true);
     await redis.client().script("FLUSH");
     const afterFlush = await limiter.consume(key);
-    expect(afterFlush.allowed, "a restart or failover empties the cache: NOSCRIPT must fall back to EVAL, not fail").toBe(true);
+    expect(
+      afterFlush.allowed,
+      "a restart or failover empties the cache: NOSCRIPT must fall back to EVAL, not fail",
+    ).toBe(true);
     expect(afterFlush.remaining).toBe(0);
     expect((await limiter.consume(key)).allowed).toBe(false);
     const sent = recordCommands(client);
@@ -240,9 +339,16 @@ describe("EVALSHA, one round trip, NOSCRIPT fallback", () => {
     const client = redis.client();
     const limiter = new RedisGcraLimiter(client, { burst: 2, ratePerSecond: 1, prefix: "corrupt:" });
     await limiter.consume("warm-up");
-    await client.hset("corrupt:victim", "not", "a timestamp");
+    // A set: whether the TAT lives in a string or in a hash field, reading it fails with WRONGTYPE.
+    await client.sadd("corrupt:victim", "not a timestamp");
     const sent = recordCommands(client);
-    await expect(limiter.consume("victim"), "a key of the wrong type is a real error; hiding it hides corruption").rejects.toThrow(/WRONGTYPE/);
-    expect(sent.length, "only NOSCRIPT means the server forgot the script; anything else must not trigger a resend").toBe(1);
+    await expect(
+      limiter.consume("victim"),
+      "a key of the wrong type is a real error; hiding it hides corruption",
+    ).rejects.toThrow(/WRONGTYPE/);
+    expect(
+      sent.length,
+      "only NOSCRIPT means the server forgot the script; anything else must not trigger a resend",
+    ).toBe(1);
   });
 });

@@ -2,14 +2,21 @@ import { manualClock } from "#fixtures/clock";
 import { seededRandom } from "#fixtures/random";
 import { describe, expect, it } from "vitest";
 import { TokenBucket, TokenBucketLimiter } from "../src/token-bucket";
+import { mentions } from "./support/messages";
 
 describe("capacity and refill", () => {
   it("starts full and lets a burst of exactly `capacity` through, then refuses", () => {
     const clock = manualClock();
     const bucket = new TokenBucket({ capacity: 3, refillPerSecond: 1, clock });
     const burst = [bucket.tryRemove(), bucket.tryRemove(), bucket.tryRemove()];
-    expect(burst.map((d) => d.allowed), "a new bucket is full: the whole burst fits").toEqual([true, true, true]);
-    expect(burst.map((d) => d.remaining), "remaining counts down with each request").toEqual([2, 1, 0]);
+    expect(
+      burst.map((d) => d.allowed),
+      "a new bucket is full: the whole burst fits",
+    ).toEqual([true, true, true]);
+    expect(
+      burst.map((d) => d.remaining),
+      "remaining counts down with each request",
+    ).toEqual([2, 1, 0]);
     expect(bucket.tryRemove().allowed, "the fourth request at the same instant exceeds the capacity").toBe(false);
   });
 
@@ -35,7 +42,10 @@ describe("capacity and refill", () => {
     clock.advance(3_600_000);
     expect(bucket.available(), "an hour of refill still caps at the capacity").toBe(4);
     const decisions = Array.from({ length: 5 }, () => bucket.tryRemove());
-    expect(decisions.filter((d) => d.allowed).length, "the burst after a long idle is the capacity, not an hour's worth").toBe(4);
+    expect(
+      decisions.filter((d) => d.allowed).length,
+      "the burst after a long idle is the capacity, not an hour's worth",
+    ).toBe(4);
   });
 
   it("takes `cost` tokens at once and refuses a cost larger than what is left", () => {
@@ -60,15 +70,29 @@ describe("capacity and refill", () => {
   });
 
   it("rejects a capacity, rate or cost that is not a positive finite number with RangeError", () => {
-    expect(() => new TokenBucket({ capacity: 0, refillPerSecond: 1 }), "a bucket that holds nothing is a configuration bug").toThrow(RangeError);
+    expect(
+      () => new TokenBucket({ capacity: 0, refillPerSecond: 1 }),
+      "a bucket that holds nothing is a configuration bug",
+    ).toThrow(RangeError);
     expect(() => new TokenBucket({ capacity: 5, refillPerSecond: -1 })).toThrow(RangeError);
     expect(() => new TokenBucket({ capacity: Number.NaN, refillPerSecond: 1 })).toThrow(RangeError);
     const bucket = new TokenBucket({ capacity: 5, refillPerSecond: 1, clock: manualClock() });
     expect(() => bucket.tryRemove(0), "a free request would let a caller probe without paying").toThrow(RangeError);
     expect(() => bucket.tryRemove(-2), "a negative cost would mint tokens").toThrow(RangeError);
     expect(() => bucket.tryRemove(Number.POSITIVE_INFINITY)).toThrow(RangeError);
-    expect(() => new TokenBucketLimiter({ capacity: 5, refillPerSecond: 1, maxKeys: 0 }), "a limiter that can track no key cannot limit").toThrow(RangeError);
+    expect(
+      () => new TokenBucketLimiter({ capacity: 5, refillPerSecond: 1, maxKeys: 0 }),
+      "a limiter that can track no key cannot limit",
+    ).toThrow(RangeError);
     expect(() => new TokenBucketLimiter({ capacity: 5, refillPerSecond: 1, maxKeys: 1 })).not.toThrow();
+    const named: Array<[() => unknown, string]> = [
+      [() => new TokenBucket({ capacity: 0, refillPerSecond: 1 }), "capacity"],
+      [() => new TokenBucket({ capacity: 5, refillPerSecond: Number.POSITIVE_INFINITY }), "refillPerSecond"],
+      [() => bucket.tryRemove(-2), "cost"],
+      [() => new TokenBucketLimiter({ capacity: 5, refillPerSecond: 1, maxKeys: 2.5 }), "maxKeys"],
+    ];
+    for (const [attempt, name] of named)
+      expect(attempt, `the message names what is at fault (${name})`).toThrow(mentions(name));
   });
 });
 
@@ -96,6 +120,21 @@ describe("the wait until a request could succeed", () => {
     expect(bucket.tryRemove().allowed).toBe(true);
   });
 
+  it("stays exact at high refill rates, where a tiny overshoot of a whole millisecond still needs one more", () => {
+    const clock = manualClock();
+    const bucket = new TokenBucket({ capacity: 3000, refillPerSecond: 1_000_000, clock });
+    bucket.tryRemove(3000);
+    const refused = bucket.tryRemove(2000.0005);
+    expect(
+      refused.retryAfterMs,
+      "2000.0005 tokens at 1 000 000/s take 2.0000005 ms: told 2, the client would be refused again",
+    ).toBe(3);
+    clock.advance(2);
+    expect(bucket.tryRemove(2000.0005).allowed, "2 ms earn only 2000 tokens").toBe(false);
+    clock.advance(1);
+    expect(bucket.tryRemove(2000.0005).allowed).toBe(true);
+  });
+
   it("reports 0 wait for an allowed request", () => {
     const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 1, clock: manualClock() });
     expect(bucket.tryRemove().retryAfterMs).toBe(0);
@@ -106,15 +145,18 @@ describe("the wait until a request could succeed", () => {
     const bucket = new TokenBucket({ capacity: 5, refillPerSecond: 100, clock });
     const impossible = bucket.tryRemove(6);
     expect(impossible.allowed).toBe(false);
-    expect(impossible.retryAfterMs, "no wait fills a bucket of 5 with 6 tokens; a finite wait would make the client retry forever").toBe(Infinity);
+    expect(
+      impossible.retryAfterMs,
+      "no wait fills a bucket of 5 with 6 tokens; a finite wait would make the client retry forever",
+    ).toBe(Infinity);
     clock.advance(3_600_000);
     expect(bucket.tryRemove(6).allowed, "even after an hour").toBe(false);
     expect(bucket.tryRemove(5).allowed, "the impossible request took nothing").toBe(true);
   });
 });
 
-describe("a clock that moves backwards", () => {
-  it("neither refills nor goes negative when time steps back, and refills only for time really gained", () => {
+describe("a clock that moves backwards, or breaks", () => {
+  it("treats a step back as time standing still: no refill, no debt, and no lock-out for the length of the step", () => {
     const clock = manualClock();
     const bucket = new TokenBucket({ capacity: 10, refillPerSecond: 5, clock });
     bucket.tryRemove(10);
@@ -123,9 +165,36 @@ describe("a clock that moves backwards", () => {
     const back = bucket.tryRemove();
     expect(back.allowed, "an NTP step backwards is not a refill").toBe(false);
     expect(back.remaining, "nor a debt: tokens never go negative").toBe(0);
-    expect(Number.isNaN(back.retryAfterMs)).toBe(false);
-    clock.set(start + 200);
-    expect(bucket.available(), "from the latest instant seen, 200 ms at 5/s is one token (not 60.2 s worth)").toBeCloseTo(1, 9);
+    expect(back.retryAfterMs, "one token at 5/s is 200 ms away, whatever the clock did").toBe(200);
+    clock.advance(200);
+    expect(
+      bucket.tryRemove().allowed,
+      "200 ms after the step one token is back: waiting for the clock to reach its old reading again locks the client out for the whole 60 s step",
+    ).toBe(true);
+    clock.advance(100);
+    expect(bucket.available(), "and it keeps refilling at 5/s from the new reading").toBeCloseTo(0.5, 9);
+  });
+
+  it("ignores a clock reading that is not a number instead of poisoning the bucket", () => {
+    const clock = manualClock();
+    let broken = false;
+    const bucket = new TokenBucket({
+      capacity: 2,
+      refillPerSecond: 1,
+      clock: { now: () => (broken ? Number.NaN : clock.now()) },
+    });
+    bucket.tryRemove(2);
+    clock.advance(500);
+    broken = true;
+    const blind = bucket.tryRemove();
+    expect(blind.allowed, "a NaN reading is no time at all: no refill").toBe(false);
+    expect(Number.isNaN(blind.remaining) || Number.isNaN(blind.retryAfterMs), "NaN must not leak into a decision").toBe(
+      false,
+    );
+    broken = false;
+    expect(bucket.available(), "once the clock reads numbers again, the 500 ms that passed count").toBeCloseTo(0.5, 9);
+    clock.advance(500);
+    expect(bucket.tryRemove().allowed, "one NaN must not break the bucket for good").toBe(true);
   });
 });
 
@@ -153,16 +222,25 @@ describe("agreement with the token-bucket model on random traffic", () => {
       last = clock.now();
       const decision = bucket.tryRemove(cost);
       if (retry) {
-        expect(decision.allowed, `step ${step}: retrying ${retry.early ? "1 ms before" : "exactly at"} retryAfterMs`).toBe(!retry.early);
+        expect(
+          decision.allowed,
+          `step ${step}: retrying ${retry.early ? "1 ms before" : "exactly at"} retryAfterMs`,
+        ).toBe(!retry.early);
       }
       if (decision.allowed) {
         tokens -= cost;
         granted.push({ at: clock.now(), cost });
       }
-      expect(decision.remaining, `step ${step}: remaining must match the model (capacity ${capacity}, ${rate}/s)`).toBeCloseTo(tokens, 6);
+      expect(
+        decision.remaining,
+        `step ${step}: remaining must match the model (capacity ${capacity}, ${rate}/s)`,
+      ).toBeCloseTo(tokens, 6);
       retry = undefined;
       if (!decision.allowed) {
-        expect(decision.retryAfterMs, `step ${step}: a refused request that fits the capacity has a finite, positive wait`).toBeGreaterThan(0);
+        expect(
+          decision.retryAfterMs,
+          `step ${step}: a refused request that fits the capacity has a finite, positive wait`,
+        ).toBeGreaterThan(0);
         const roll = random();
         if (roll < 0.6) retry = { cost, waitMs: decision.retryAfterMs, early: roll < 0.2 && decision.retryAfterMs > 1 };
       }
@@ -175,7 +253,9 @@ describe("agreement with the token-bucket model on random traffic", () => {
         spent += granted[j]!.cost;
         const allowance = capacity + ((granted[j]!.at - granted[i]!.at) * rate) / 1000;
         if (spent > allowance + 1e-6) {
-          expect.fail(`between ${granted[i]!.at} and ${granted[j]!.at} it let ${spent} tokens through; a bucket allows at most ${allowance}`);
+          expect.fail(
+            `between ${granted[i]!.at} and ${granted[j]!.at} it let ${spent} tokens through; a bucket allows at most ${allowance}`,
+          );
         }
       }
     }
@@ -219,13 +299,16 @@ describe("many keys in bounded memory", () => {
     for (let i = 0; i < 5000; i++) {
       limiter.tryRemove(`spoofed-${i}`);
       if (i % 20 === 0) {
-        expect(limiter.tryRemove("hot").allowed, `after ${i} spoofed keys: a key in constant use is recently used; evicting it would reset its debt`).toBe(false);
+        expect(
+          limiter.tryRemove("hot").allowed,
+          `after ${i} spoofed keys: a key in constant use is recently used; evicting it would reset its debt`,
+        ).toBe(false);
       }
       expect(limiter.size, "a flood of fresh keys must not grow memory past maxKeys").toBeLessThanOrEqual(100);
     }
   });
 
-  it("clamps a backwards clock for every key", () => {
+  it("treats a step back as time standing still for every key, without locking any of them out", () => {
     const clock = manualClock();
     const limiter = new TokenBucketLimiter({ capacity: 1, refillPerSecond: 1, clock });
     limiter.tryRemove("alice");
@@ -234,7 +317,38 @@ describe("many keys in bounded memory", () => {
     const back = limiter.tryRemove("alice");
     expect(back.allowed, "ten seconds into the past is not ten seconds of refill").toBe(false);
     expect(back.remaining, "tokens never go negative").toBe(0);
-    clock.set(start + 500);
-    expect(limiter.tryRemove("alice").allowed, "half a second after alice spent her token, she has half a token").toBe(false);
+    expect(limiter.tryRemove("bob").allowed, "a new key still starts full").toBe(true);
+    clock.advance(500);
+    expect(limiter.tryRemove("alice").allowed, "half a second after the step alice has half a token").toBe(false);
+    clock.advance(back.retryAfterMs - 500);
+    expect(
+      limiter.tryRemove("alice").allowed,
+      "the retryAfterMs given at the step holds: no waiting for the clock to catch up 10 s",
+    ).toBe(true);
+  });
+
+  it("ignores a clock reading that is not a number, for every key", () => {
+    const clock = manualClock();
+    let broken = false;
+    const limiter = new TokenBucketLimiter({
+      capacity: 1,
+      refillPerSecond: 1,
+      clock: { now: () => (broken ? Number.NaN : clock.now()) },
+    });
+    limiter.tryRemove("alice");
+    broken = true;
+    expect(limiter.tryRemove("alice").allowed, "no time passed on a NaN reading").toBe(false);
+    expect(limiter.tryRemove("bob").allowed, "a new key still starts full while the clock is broken").toBe(true);
+    broken = false;
+    clock.advance(1000);
+    expect(limiter.tryRemove("alice").allowed, "one NaN reading must not poison the limiter for good").toBe(true);
+    expect(
+      limiter.tryRemove("bob").allowed,
+      "bob's bucket, first seen during the NaN reading, refills like any other",
+    ).toBe(true);
+    expect(limiter.tryRemove("carol").allowed, "and new keys still get a full bucket").toBe(true);
+    clock.advance(5000);
+    limiter.tryRemove("dave");
+    expect(limiter.size, "and idle keys are still forgotten afterwards").toBe(1);
   });
 });

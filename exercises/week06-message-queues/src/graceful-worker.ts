@@ -6,8 +6,10 @@
 // - stops taking new jobs at once;
 // - lets the active jobs finish, but waits at most `deadlineMs` (worker.close() alone would
 //   wait forever for a job that hangs);
-// - at the deadline, aborts the active jobs' AbortSignals and reports their ids as abandoned
-//   (their locks expire, and another worker recovers them as stalled jobs);
+// - at the deadline, aborts the active jobs' AbortSignals, reports their ids as abandoned, and
+//   lets go of them: as long as this worker renews their locks no other worker can have them,
+//   so the renewals must stop (their locks expire, and another worker recovers them as
+//   stalled jobs), even while a processor that ignores its signal is still running;
 // - closes the Redis connection it was given, and answers the same report when called twice.
 // worker-main.ts (part 2) turns this into a process that reacts to signals.
 // Tests: tests/graceful-worker.test.ts (`npm run check week6 graceful-worker`).
@@ -48,7 +50,8 @@ export interface GracefulWorker {
   ready(): Promise<void>;
   /**
    * Stops taking jobs at once, waits up to `deadlineMs` for the active ones, then closes the
-   * connection. Calling it again returns the same promise.
+   * connection. Calling it again returns the same promise. A deadline that is not a finite
+   * number >= 0 rejects with RangeError and changes nothing: a later, valid call still works.
    */
   shutdown(deadlineMs: number): Promise<ShutdownReport>;
 }

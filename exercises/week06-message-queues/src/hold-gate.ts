@@ -2,9 +2,10 @@
 //
 // To kill or stop a worker process "mid-job", a test must know that a job is in progress and
 // keep it there as long as it likes, without sleeping. The hold gate does that from outside
-// the process: after a job's effect is committed, it prints `holding <jobId>` and waits until
-// the test pushes anything onto the Redis list `<key>:<jobId>`. worker-main.ts installs it as
-// the consumer's afterCommit hook when HOLD_KEY is set, which it never is in production.
+// the process: after a job's effect is committed, it prints `holding <messageId>` (the id the
+// consumer gave the job's message) and waits until the test pushes anything onto the Redis
+// list `<key>:<messageId>`. worker-main.ts installs it as the consumer's afterCommit hook when
+// HOLD_KEY is set, which it never is in production.
 
 import { Redis } from "ioredis";
 
@@ -15,7 +16,12 @@ export interface HoldGate {
   close(): void;
 }
 
-export function createHoldGate(redisUrl: string, key: string, log: (line: string) => void, maxHoldSeconds = 30): HoldGate {
+export function createHoldGate(
+  redisUrl: string,
+  key: string,
+  log: (line: string) => void,
+  maxHoldSeconds = 30,
+): HoldGate {
   // Its own connection: BLPOP blocks the connection it runs on.
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
   redis.on("error", () => {});

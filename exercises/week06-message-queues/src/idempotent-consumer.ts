@@ -7,9 +7,16 @@
 // - the inbox record (processed_messages, see ledger-schema.ts) and the effect commit in one
 //   transaction, with INSERT ... ON CONFLICT DO NOTHING as the claim;
 // - a redelivery, even a concurrent one, answers "duplicate" with the first delivery's result;
-// - a failure before COMMIT leaves nothing behind (no effect, no claim);
-// - the hooks run at the two crash points the tests simulate.
-// `processor()` adapts it to BullMQ: the job id is the message id.
+// - a failure before COMMIT leaves nothing behind (no effect, no claim), and every path hands
+//   its client back to the pool in a clean state (no open transaction) rather than destroying it;
+// - the hooks run at the two crash points the tests simulate, once per message: for the
+//   delivery that applies it (beforeCommit just before its COMMIT, afterCommit just after).
+//   A duplicate commits nothing and runs neither.
+// `processor()` adapts it to BullMQ. Its message id must name the job uniquely, and stay the
+// same across the job's retries and stalls: BullMQ's own ids are a counter (1, 2, 3, ...) in
+// every queue, which starts again when a queue's keys are lost, while a custom id (the
+// producer's, derived from the client's Idempotency-Key) names one request and is meant to
+// repeat when the client retries it, even after the queue has removed the first job.
 // Tests: tests/idempotent-consumer.test.ts (`npm run check week6 idempotent-consumer`).
 // Keep the exported names and signatures: the tests import them.
 
@@ -44,9 +51,9 @@ export class UnknownAccountError extends Error {
 
 /** Fault-injection points, for tests and chaos drills. */
 export interface ConsumerHooks {
-  /** Runs inside the transaction, after the effect, just before COMMIT. */
+  /** Runs inside the transaction, after the effect, just before COMMIT. Not for a duplicate. */
   beforeCommit?(messageId: string): Promise<void> | void;
-  /** Runs after COMMIT, before the outcome is returned (and so before the message is acked). */
+  /** Runs after COMMIT, before the outcome is returned (and so before the message is acked). Not for a duplicate. */
   afterCommit?(messageId: string): Promise<void> | void;
 }
 
@@ -69,10 +76,12 @@ export class CreditConsumer {
     throw new NotImplementedError("idempotent-consumer");
   }
 
-  /** A BullMQ processor for credit-account jobs; the job id is the message id. */
+  /** A BullMQ processor for credit-account jobs; the message id names the job (see the header). */
   processor(): Processor<unknown, Outcome> {
-    // TODO: validate job.data against the contract, call handle, and make permanent failures
-    //       (bad payload, UnknownAccountError) UnrecoverableError.
+    // TODO: validate job.data against the contract, derive the message id from the job (its
+    //       queue, its id, and for an auto-numbered id what else tells two jobs 1 apart), call
+    //       handle, and make permanent failures (bad payload, UnknownAccountError) UnrecoverableError,
+    //       keeping the message (an unknown account's names the account).
     throw new NotImplementedError("idempotent-consumer");
   }
 }

@@ -6,8 +6,9 @@
 //   anything reaches Redis (the payload schemas are in contract.ts);
 // - the BullMQ job id is derived from the command name and the idempotency key, so a retried
 //   request finds its job instead of enqueueing a second one, and any key gives an id BullMQ
-//   accepts (no ':' and not all digits);
-// - the same key with a different payload is an IdempotencyConflictError;
+//   accepts (no ':' and not all digits) of at most 100 characters (it is part of Redis keys);
+// - the same key with a different payload (different once parsed: " Ada@Example.com" and
+//   "ada@example.com" are the same) is an IdempotencyConflictError;
 // - priorities (critical, normal, bulk) and delays map onto BullMQ's options.
 // Tests: tests/producer.test.ts (`npm run check week6 producer`).
 // Keep the exported names and signatures: the tests import them.
@@ -70,12 +71,17 @@ export interface EnqueuedCommand<N extends CommandName = CommandName> {
 export type CommandQueue = Pick<Queue<CommandPayload, unknown, CommandName>, "add" | "getJob">;
 
 export interface ProducerOptions {
-  /** Seconds a completed job is retained (and so deduplicates retries). Defaults to one day. */
+  /**
+   * Seconds a completed job is retained (and so deduplicates retries): a positive integer
+   * (RangeError from the constructor otherwise; 0 would turn deduplication off). Defaults to one day.
+   */
   dedupeWindowSeconds?: number;
 }
 
 /**
- * The BullMQ job id of a command, derived from its name and the idempotency key.
+ * The BullMQ job id of a command, derived from its name and the idempotency key: the same
+ * inputs give the same id, and any key gives an id without ':', not all digits, and at most
+ * 100 characters long.
  */
 export function jobIdFor(name: CommandName, idempotencyKey: string): string {
   // TODO: the same inputs give the same id; any key gives an id without ':' that is not an integer.

@@ -45,8 +45,9 @@ export class UpstreamError extends Error {
 export type FailureKind = "transient" | "permanent";
 
 /**
- * Throws a RangeError unless attempts is an integer >= 1, baseDelayMs >= 0, maxDelayMs is
- * finite and >= baseDelayMs, and jitter is between 0 and 1.
+ * Throws a RangeError unless attempts is an integer >= 1, baseDelayMs is finite and >= 0,
+ * maxDelayMs is finite and >= baseDelayMs, and jitter is between 0 and 1. The message names the
+ * field at fault (`attempts`, `baseDelayMs`, `maxDelayMs` or `jitter`).
  */
 export function assertRetryPolicy(policy: RetryPolicy): void {
   // TODO: refuse a policy that would retry never, forever, or by NaN milliseconds.

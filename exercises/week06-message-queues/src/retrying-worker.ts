@@ -3,11 +3,20 @@
 // The worker charges cards through a payment provider that sometimes answers 503, sometimes
 // 429 with a Retry-After, and sometimes 404 for good. Build `startRetryingWorker` so that it:
 // - validates each job against the contract before calling its handler (a bad payload, an
-//   unknown command or a missing handler fails the job without retries);
+//   unknown command or a missing handler fails the job without retries, with a reason that
+//   names what is wrong: the bad field, e.g. "amountCents: ...", or the command's name);
 // - retries transient failures by the policy, through BullMQ's custom backoff strategy;
 // - fails permanent failures at once, by throwing BullMQ's UnrecoverableError;
 // - records every failed attempt in the job's log, and copies each job BullMQ finally gave up
-//   on into a dead-letter queue, as a DeadLetter with that history.
+//   on into a dead-letter queue, as a DeadLetter with that history. "Gave up" has three
+//   causes: the last attempt failed, the failure was permanent, or the backoff strategy said
+//   -1 (a Retry-After beyond maxDelayMs) with attempts left. A fourth comes from BullMQ
+//   itself: a job that stalled more than maxStalledCount times (its worker died with it) is
+//   failed when a worker next fetches it; that worker emits 'failed' without calling the
+//   processor, so nothing of yours logged that attempt, and the letter's history must still
+//   end with it (attempt = attemptsMade, reason = failedReason).
+// - The dead-letter queue is a BullMQ queue nobody consumes: a letter may wait there as you
+//   like (plain, with a priority or a delay); the tests read it in any of those states.
 // `retryJobOptions` gives the job options a producer must set for all this to apply.
 // Tests: tests/retrying-worker.test.ts (`npm run check week6 retrying-worker`).
 // Keep the exported names and signatures: the tests import them.

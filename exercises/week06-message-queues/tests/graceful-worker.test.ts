@@ -1,4 +1,4 @@
-import { Queue, QueueEvents, type Job } from "bullmq";
+import { Queue, QueueEvents, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { usePostgres } from "#fixtures/postgres";
@@ -58,8 +58,8 @@ async function queueWithEvents() {
  * A graceful worker in this process. It first runs a quick job, then takes one that holds until
  * the test releases it.
  */
-async function heldJob() {
-  const { queueName, queue } = await queueWithEvents();
+async function heldJob(settings: { lockDurationMs?: number; stalledIntervalMs?: number } = {}) {
+  const { queueName, queue, events } = await queueWithEvents();
   const started = deferred();
   const release = deferred();
   const draining = deferred();
@@ -95,12 +95,13 @@ async function heldJob() {
       lines.push(line);
       if (line === "draining") draining.resolve();
     },
+    ...settings,
   });
   await graceful.ready();
   await queue.add("quick", {}, { jobId: `quick-${queues}` });
   const job = await queue.add("work", {}, { jobId: `held-${queues}` });
   await within(started.promise, 10_000, "the worker taking the job");
-  return { queue, job, graceful, release, draining, signals, finished, lines, workerConnection };
+  return { queueName, queue, events, job, graceful, release, draining, signals, finished, lines, workerConnection };
 }
 
 describe("shuts down within a deadline", () => {
@@ -110,7 +111,9 @@ describe("shuts down within a deadline", () => {
     const report = await h.graceful.shutdown(10_000);
     expect(h.finished, "the job must have run to its end before shutdown resolved").toEqual([h.job.id]);
     expect(report).toEqual({ drained: true, abandoned: [] });
-    expect(await h.queue.getJobState(h.job.id!), "a drained job is acked, not left active for the stall checker").toBe("completed");
+    expect(await h.queue.getJobState(h.job.id!), "a drained job is acked, not left active for the stall checker").toBe(
+      "completed",
+    );
     expect(h.lines, "the lifecycle is logged: draining, then each finished job").toEqual(
       expect.arrayContaining(["draining", `job ${h.job.id} completed`]),
     );
@@ -134,10 +137,38 @@ describe("shuts down within a deadline", () => {
       drained: false,
       abandoned: [h.job.id],
     });
-    expect(h.signals[0], "BullMQ passes a signal only to processors that declare (job, token, signal)").toBeInstanceOf(AbortSignal);
+    expect(h.signals[0], "BullMQ passes a signal only to processors that declare (job, token, signal)").toBeInstanceOf(
+      AbortSignal,
+    );
     expect(h.signals[0]?.aborted, "a cooperative job gets the chance to stop at the deadline").toBe(true);
     expect(h.finished, "the job was still running").toEqual([]);
   });
+
+  it(
+    "at the deadline, lets go of the abandoned job so that another worker recovers it once its lock expires",
+    { timeout: 30_000 },
+    async () => {
+      // A short lock, and a short stalled interval: BullMQ runs one stalled check per interval per
+      // queue, and the worker's own check at start would otherwise keep the rescuer's off for 30 s.
+      const h = await heldJob({ lockDurationMs: 500, stalledIntervalMs: 200 });
+      const report = await within(h.graceful.shutdown(0), 10_000, "shutdown despite a job that never ends");
+      expect(report.abandoned).toEqual([h.job.id]);
+      // Another worker, whose stalled-job check looks for jobs whose lock ran out.
+      const rescuer = new Worker(h.queueName, async () => "rescued", {
+        connection: shared(),
+        prefix,
+        stalledInterval: 200,
+      });
+      rescuer.on("error", () => {});
+      opened.push(rescuer);
+      const outcome = await within(
+        h.job.waitUntilFinished(h.events, 20_000),
+        15_000,
+        "another worker recovering the abandoned job (the old worker must stop renewing its lock: drop its Redis connection)",
+      );
+      expect(outcome, "the job stalled, went back to wait and another worker ran it").toBe("rescued");
+    },
+  );
 
   it("refuses a negative or NaN deadline without spoiling a later, valid shutdown", async () => {
     const h = await heldJob();
@@ -154,7 +185,9 @@ describe("shuts down within a deadline", () => {
     const first = h.graceful.shutdown(10_000);
     const second = h.graceful.shutdown(10_000);
     expect(await second).toEqual(await first);
-    expect(h.workerConnection.status, "worker.close() leaves a passed-in connection open: a leak per restart").toBe("end");
+    expect(h.workerConnection.status, "worker.close() leaves a passed-in connection open: a leak per restart").toBe(
+      "end",
+    );
   });
 });
 
@@ -187,10 +220,14 @@ async function openAccount(balanceCents: number): Promise<string> {
   return id;
 }
 async function balanceOf(accountId: string): Promise<number> {
-  const { rows } = await postgres.query<{ balance_cents: string }>("SELECT balance_cents FROM accounts WHERE id = $1", [accountId]);
+  const { rows } = await postgres.query<{ balance_cents: string }>("SELECT balance_cents FROM accounts WHERE id = $1", [
+    accountId,
+  ]);
   return Number(rows[0]!.balance_cents);
 }
-const releaseHold = (jobId: string) => shared().lpush(`${holdKey}:${jobId}`, "go");
+/** The id a `holding <id>` line names: the consumer's message id for the job, whatever its format. */
+const heldId = (line: string) => line.slice("holding ".length);
+const releaseHold = (messageId: string) => shared().lpush(`${holdKey}:${messageId}`, "go");
 
 // Real processes start in a second or two, more on a busy machine: these tests get a wider bound.
 describe("runs as a process that drains on SIGTERM", { timeout: 60_000 }, () => {
@@ -201,15 +238,19 @@ describe("runs as a process that drains on SIGTERM", { timeout: 60_000 }, () => 
     const worker = spawnWorker(queueName, { HOLD_KEY: holdKey, LOCK_DURATION_MS: "10000" });
     await worker.waitForLine(/^ready$/, 20_000);
     await queue.add("credit-account", { accountId, amountCents: 100 }, { jobId: "credit-sigterm" });
-    await worker.waitForLine(/^holding credit-sigterm$/);
+    const held = heldId(await worker.waitForLine(/^holding \S+$/));
 
     worker.child.kill("SIGTERM");
     await worker.waitForLine(/^draining$/);
     await queue.add("credit-account", { accountId, amountCents: 100 }, { jobId: "credit-late" });
     expect(await queue.getJobState("credit-sigterm"), "the held job is still in progress").toBe("active");
-    await releaseHold("credit-sigterm");
+    await releaseHold(held);
 
-    const exit = await within(worker.exited(), 15_000, "the process exiting after its drain");
+    const exit = await within(
+      worker.exited(),
+      15_000,
+      "the process exiting by itself after its drain (an open pool, connection or timer keeps it alive)",
+    );
     expect(exit, `a drained worker exits 0 by itself; stderr:\n${worker.stderr()}`).toEqual({ code: 0, signal: null });
     expect(worker.stdout()).toMatch(/^stopped$/m);
     expect(await queue.getJobState("credit-sigterm"), "the active job was finished and acked").toBe("completed");
@@ -226,7 +267,7 @@ describe("recovers the work of a worker that died", { timeout: 60_000 }, () => {
     const doomed = spawnWorker(queueName, { HOLD_KEY: holdKey });
     await doomed.waitForLine(/^ready$/, 20_000);
     const job = await queue.add("credit-account", { accountId, amountCents: 100 }, { jobId: "credit-sigkill" });
-    await doomed.waitForLine(/^holding credit-sigkill$/);
+    await doomed.waitForLine(/^holding \S+$/);
     doomed.child.kill("SIGKILL"); // the effect is committed, the ack never comes
     expect(await doomed.exited()).toMatchObject({ signal: "SIGKILL" });
 
@@ -243,7 +284,10 @@ describe("recovers the work of a worker that died", { timeout: 60_000 }, () => {
     expect(await balanceOf(accountId), "at-least-once delivery, exactly-once effect").toBe(1_100);
 
     rescuer.child.kill("SIGTERM");
-    expect(await within(rescuer.exited(), 15_000, "an idle worker exiting on SIGTERM")).toEqual({ code: 0, signal: null });
+    expect(await within(rescuer.exited(), 15_000, "an idle worker exiting on SIGTERM")).toEqual({
+      code: 0,
+      signal: null,
+    });
   });
 
   it("a job that outlives the shutdown deadline is abandoned: exit 1 at the deadline, then another worker recovers it", async () => {
@@ -252,12 +296,14 @@ describe("recovers the work of a worker that died", { timeout: 60_000 }, () => {
     const stuck = spawnWorker(queueName, { HOLD_KEY: holdKey, SHUTDOWN_DEADLINE_MS: "300" });
     await stuck.waitForLine(/^ready$/, 20_000);
     const job = await queue.add("credit-account", { accountId, amountCents: 100 }, { jobId: "credit-deadline" });
-    await stuck.waitForLine(/^holding credit-deadline$/);
+    await stuck.waitForLine(/^holding \S+$/);
 
     stuck.child.kill("SIGTERM");
     const exit = await within(stuck.exited(), 15_000, "the process exiting at its deadline");
     expect(exit.code, "a worker that gave up on a job must not report success").toBe(1);
-    expect(stuck.stdout(), "the operator needs to know which jobs were left behind").toMatch(/^abandoned credit-deadline$/m);
+    expect(stuck.stdout(), "the operator needs to know which jobs were left behind").toMatch(
+      /^abandoned credit-deadline$/m,
+    );
 
     spawnWorker(queueName);
     await expect(job.waitUntilFinished(events, 20_000)).resolves.toMatchObject({ status: "duplicate" });

@@ -66,7 +66,9 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 function pathsOf(error: unknown): string[] {
-  expect(error, "an invalid command must throw InvalidCommandError (a 400 for the HTTP layer)").toBeInstanceOf(InvalidCommandError);
+  expect(error, "an invalid command must throw InvalidCommandError (a 400 for the HTTP layer)").toBeInstanceOf(
+    InvalidCommandError,
+  );
   const { issues, message } = error as InvalidCommandError;
   for (const issue of issues) {
     expect(issue.message, `the issue at ${issue.path} must say what is wrong`).not.toBe("");
@@ -83,7 +85,10 @@ describe("validates commands before anything reaches Redis", () => {
       new CommandProducer(spy.queue).enqueue("send-receipt", { orderId: "ord_8f3k2m9q", email: "not-an-email" }, key()),
     );
     const paths = pathsOf(error);
-    expect(paths.sort(), "each issue is addressed like a form field under payload.").toEqual(["payload.email", "payload.totalCents"]);
+    expect(paths.sort(), "each issue is addressed like a form field under payload.").toEqual([
+      "payload.email",
+      "payload.totalCents",
+    ]);
     expect(error).toMatchObject({ code: "ERR_INVALID_COMMAND", name: "InvalidCommandError" });
     expect(spy.adds, "validation happens before the first call to Redis").toHaveLength(0);
     expect(await queue.count(), "nothing may be enqueued for an invalid command").toBe(0);
@@ -125,15 +130,31 @@ describe("validates commands before anything reaches Redis", () => {
     expect(spy.adds).toHaveLength(0);
   });
 
+  it("reports the problems of the payload and of the options together, in one error", async () => {
+    const spy = recording(freshQueue());
+    const error = await rejection(
+      new CommandProducer(spy.queue).enqueue(
+        "send-receipt",
+        { ...receipt, totalCents: -1 },
+        { idempotencyKey: "", delayMs: -1 },
+      ),
+    );
+    expect(
+      pathsOf(error).sort(),
+      "a client that fixes one field per round trip needs three requests; list everything that is wrong at once",
+    ).toEqual(["options.delayMs", "options.idempotencyKey", "payload.totalCents"]);
+    expect(spy.adds).toHaveLength(0);
+  });
+
   it("accepts a delay of up to 30 days, and not a millisecond more", async () => {
     const queue = freshQueue();
     const producer = new CommandProducer(queue);
     const thirtyDays = 30 * 24 * 60 * 60 * 1000;
     const { jobId } = await producer.enqueue("send-receipt", receipt, { ...key(), delayMs: thirtyDays });
     expect((await queue.getJob(jobId))?.delay).toBe(thirtyDays);
-    expect(pathsOf(await rejection(producer.enqueue("send-receipt", receipt, { ...key(), delayMs: thirtyDays + 1 })))).toEqual([
-      "options.delayMs",
-    ]);
+    expect(
+      pathsOf(await rejection(producer.enqueue("send-receipt", receipt, { ...key(), delayMs: thirtyDays + 1 }))),
+    ).toEqual(["options.delayMs"]);
   });
 
   it("enqueues the payload as the contract parsed it, so the worker sees normalised data", async () => {
@@ -163,7 +184,10 @@ describe("derives deterministic job ids", () => {
     for (const idempotencyKey of keys) {
       const id = jobIdFor("charge-card", idempotencyKey);
       expect(id, `BullMQ refuses ids containing ':' (key ${JSON.stringify(idempotencyKey)})`).not.toContain(":");
-      expect(`${Number.parseInt(id, 10)}` === id, `BullMQ refuses integer-like ids (key ${JSON.stringify(idempotencyKey)})`).toBe(false);
+      expect(
+        `${Number.parseInt(id, 10)}` === id,
+        `BullMQ refuses integer-like ids (key ${JSON.stringify(idempotencyKey)})`,
+      ).toBe(false);
       expect(id.length, "an id is a Redis key part: keep it short").toBeLessThanOrEqual(100);
     }
     const queue = freshQueue();
@@ -192,11 +216,33 @@ describe("a retried request does not enqueue twice", () => {
     expect(await queue.count(), "a retried HTTP request must not send two receipts").toBe(1);
   });
 
+  it("a retry whose payload is written differently but parses the same is the same request, not a conflict", async () => {
+    const queue = freshQueue();
+    const producer = new CommandProducer(queue);
+    const options = key();
+    const attempts: unknown[] = [];
+    for (let i = 0; i < 2; i++) {
+      attempts.push(
+        await producer
+          .enqueue("send-receipt", { ...receipt, email: " Ada@Example.com" }, options)
+          .catch((error: unknown) => error),
+      );
+    }
+    expect(
+      attempts.map((attempt) => (attempt instanceof Error ? attempt.name : "enqueued")),
+      "compare the parsed payload with the stored one: the queue holds the normalised e-mail, the client sent the raw one",
+    ).toEqual(["enqueued", "enqueued"]);
+    expect(attempts[1], "the retry answers with the first job").toEqual(attempts[0]);
+    expect(await queue.count()).toBe(1);
+  });
+
   it("concurrent retries of one request still leave one job", async () => {
     const queue = freshQueue();
     const producer = new CommandProducer(queue);
     const options = key();
-    const results = await Promise.all(Array.from({ length: 8 }, () => producer.enqueue("send-receipt", receipt, options)));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => producer.enqueue("send-receipt", receipt, options)),
+    );
     expect(new Set(results.map((r) => r.jobId)).size).toBe(1);
     expect(await queue.count(), "eight racing retries are still one request").toBe(1);
   });
@@ -220,16 +266,35 @@ describe("a retried request does not enqueue twice", () => {
   it("keeps finished jobs for the dedupe window, because BullMQ forgets the ids of removed jobs", async () => {
     const queue = freshQueue();
     const byDefault = await new CommandProducer(queue).enqueue("send-receipt", receipt, key());
-    expect((await queue.getJob(byDefault.jobId))?.opts.removeOnComplete, "the default window is one day").toEqual({ age: 86_400 });
-    const { jobId } = await new CommandProducer(queue, { dedupeWindowSeconds: 3600 }).enqueue("send-receipt", receipt, key());
+    expect((await queue.getJob(byDefault.jobId))?.opts.removeOnComplete, "the default window is one day").toEqual({
+      age: 86_400,
+    });
+    const { jobId } = await new CommandProducer(queue, { dedupeWindowSeconds: 3600 }).enqueue(
+      "send-receipt",
+      receipt,
+      key(),
+    );
     const job = await queue.getJob(jobId);
     expect(
       job?.opts.removeOnComplete,
       "removeOnComplete: true would let a retry arriving after completion run the command again",
     ).toEqual({ age: 3600 });
     const onFail = job?.opts.removeOnFail;
-    expect(onFail, "failed jobs must be retained too, at least as long as completed ones").toMatchObject({ age: expect.any(Number) });
+    expect(onFail, "failed jobs must be retained too, at least as long as completed ones").toMatchObject({
+      age: expect.any(Number),
+    });
     expect((onFail as { age: number }).age).toBeGreaterThanOrEqual(3600);
+  });
+
+  it("refuses a dedupe window that is not a positive number of whole seconds", () => {
+    const queue = freshQueue();
+    for (const dedupeWindowSeconds of [0, -3600, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(
+        () => new CommandProducer(queue, { dedupeWindowSeconds }),
+        `a window of ${dedupeWindowSeconds} s keeps no finished job: every retry runs again`,
+      ).toThrow(RangeError);
+    }
+    expect(() => new CommandProducer(queue, { dedupeWindowSeconds: 1 })).not.toThrow();
   });
 
   it("reusing a key for a different payload is an IdempotencyConflictError, and the first job is kept", async () => {
@@ -238,7 +303,9 @@ describe("a retried request does not enqueue twice", () => {
     const options = key();
     const { jobId } = await producer.enqueue("send-receipt", receipt, options);
     const error = await rejection(producer.enqueue("send-receipt", { ...receipt, totalCents: 1 }, options));
-    expect(error, "the same key with another body is a client bug, not a retry").toBeInstanceOf(IdempotencyConflictError);
+    expect(error, "the same key with another body is a client bug, not a retry").toBeInstanceOf(
+      IdempotencyConflictError,
+    );
     expect(error).toMatchObject({ code: "ERR_IDEMPOTENCY_CONFLICT", jobId, name: "IdempotencyConflictError" });
     expect((error as Error).message, "the message names the job, for whoever debugs the client").toContain(jobId);
     expect((await queue.getJob(jobId))?.data, "the original command must survive the conflicting one").toEqual(receipt);

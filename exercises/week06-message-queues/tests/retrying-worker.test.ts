@@ -1,11 +1,18 @@
-import { Queue, QueueEvents, UnrecoverableError, type Job } from "bullmq";
+import { Queue, QueueEvents, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_START_MS } from "#fixtures/clock";
 import { seededRandom } from "#fixtures/random";
 import { useRedis } from "#fixtures/redis";
 import type { CommandPayload } from "../src/contract";
-import { backoffDelayMs, classifyFailure, parseRetryAfter, retryDelayMs, UpstreamError, type RetryPolicy } from "../src/retry-policy";
+import {
+  backoffDelayMs,
+  classifyFailure,
+  parseRetryAfter,
+  retryDelayMs,
+  UpstreamError,
+  type RetryPolicy,
+} from "../src/retry-policy";
 import { retryJobOptions, startRetryingWorker, type CommandHandlers, type DeadLetter } from "../src/retrying-worker";
 
 const redis = useRedis();
@@ -19,6 +26,15 @@ afterEach(async () => {
   for (const resource of opened.splice(0).reverse()) await resource.close();
 });
 
+/** Settles with the promise, or fails after `ms` naming what never happened. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 const noJitter: RetryPolicy = { attempts: 5, baseDelayMs: 100, maxDelayMs: 10_000, jitter: 0 };
 // Real BullMQ retries go through its delayed set: keep the delays small, the test asserts counts, not time.
 const fast: RetryPolicy = { attempts: 3, baseDelayMs: 20, maxDelayMs: 1_000, jitter: 0.5 };
@@ -28,21 +44,35 @@ const now = DEFAULT_START_MS;
 describe("computes exponential backoff with jitter", () => {
   it("doubles the delay with every attempt: base, 2×base, 4×base, …", () => {
     const delays = [1, 2, 3, 4, 5].map((attemptsMade) => backoffDelayMs(attemptsMade, noJitter, () => 0.5));
-    expect(delays, "after the first failure wait baseDelayMs, then double each time").toEqual([100, 200, 400, 800, 1600]);
+    expect(delays, "after the first failure wait baseDelayMs, then double each time").toEqual([
+      100, 200, 400, 800, 1600,
+    ]);
   });
 
   it("never exceeds maxDelayMs, however many attempts were made", () => {
     const capped = { ...noJitter, maxDelayMs: 1_000 };
     for (const attemptsMade of [5, 11, 60, 2_000]) {
-      expect(backoffDelayMs(attemptsMade, capped, () => 0), `attempt ${attemptsMade} must be capped, not Infinity or NaN`).toBe(1_000);
+      expect(
+        backoffDelayMs(attemptsMade, capped, () => 0),
+        `attempt ${attemptsMade} must be capped, not Infinity or NaN`,
+      ).toBe(1_000);
     }
-    expect(backoffDelayMs(2_000, { ...capped, baseDelayMs: 0 }, () => 0), "a zero base is a zero delay, not NaN").toBe(0);
+    expect(
+      backoffDelayMs(2_000, { ...capped, baseDelayMs: 0 }, () => 0),
+      "a zero base is a zero delay, not NaN",
+    ).toBe(0);
   });
 
   it("with jitter j, spreads delays over [(1 − j)·ceiling, ceiling] and uses the injected randomness", () => {
     const policy = { ...noJitter, jitter: 0.5 };
-    expect(backoffDelayMs(3, policy, () => 0), "random() = 0 takes nothing away").toBe(400);
-    expect(backoffDelayMs(3, policy, () => 0.999_999), "random() near 1 takes away almost j of the ceiling").toBeCloseTo(200, -1);
+    expect(
+      backoffDelayMs(3, policy, () => 0),
+      "random() = 0 takes nothing away",
+    ).toBe(400);
+    expect(
+      backoffDelayMs(3, policy, () => 0.999_999),
+      "random() near 1 takes away almost j of the ceiling",
+    ).toBeCloseTo(200, -1);
     const random = seededRandom(42);
     const draws = Array.from({ length: 200 }, () => backoffDelayMs(3, policy, random));
     for (const delay of draws) {
@@ -85,7 +115,9 @@ describe("honours Retry-After from a rate-limited upstream", () => {
 
   it("reads the two obsolete HTTP-date forms every recipient must accept (RFC 850 and asctime)", () => {
     expect(parseRetryAfter("Thursday, 01-Jan-26 00:00:45 GMT", now)).toBe(45_000);
-    expect(parseRetryAfter("Thu Jan  1 00:00:30 2026", now), "asctime pads the day with a space and is UTC").toBe(30_000);
+    expect(parseRetryAfter("Thu Jan  1 00:00:30 2026", now), "asctime pads the day with a space and is UTC").toBe(
+      30_000,
+    );
     expect(
       parseRetryAfter("Friday, 01-Jan-99 00:00:00 GMT", now),
       "a two-digit year more than 50 years ahead is the previous century: 1999, long past, so 0",
@@ -125,24 +157,36 @@ describe("honours Retry-After from a rate-limited upstream", () => {
       "Thu, 01 Jan 2026 12:60:00 GMT",
       "Thu, 01 Jan 2026 00:00:30 UTC",
     ]) {
-      expect(parseRetryAfter(value, now), `${JSON.stringify(value)} is neither delay-seconds nor an HTTP-date`).toBeUndefined();
+      expect(
+        parseRetryAfter(value, now),
+        `${JSON.stringify(value)} is neither delay-seconds nor an HTTP-date`,
+      ).toBeUndefined();
     }
   });
 
   it("waits exactly what the upstream asked, whatever the attempt and the jitter", () => {
     const slowDown = new UpstreamError(429, "slow down", "7");
     const polite = { ...noJitter, jitter: 0.5 };
-    expect(retryDelayMs(1, slowDown, polite, () => 0.9, now), "Retry-After replaces the backoff").toBe(7_000);
+    expect(
+      retryDelayMs(1, slowDown, polite, () => 0.9, now),
+      "Retry-After replaces the backoff",
+    ).toBe(7_000);
     expect(retryDelayMs(4, slowDown, polite, () => 0.1, now)).toBe(7_000);
-    expect(retryDelayMs(2, new UpstreamError(503, "maintenance", new Date(now + 5_000).toUTCString()), polite, () => 0, now)).toBe(5_000);
+    expect(
+      retryDelayMs(2, new UpstreamError(503, "maintenance", new Date(now + 5_000).toUTCString()), polite, () => 0, now),
+    ).toBe(5_000);
   });
 
   it("gives up (-1) when the upstream asks for a longer wait than the policy allows", () => {
     const error = new UpstreamError(503, "maintenance", "3600");
-    expect(retryDelayMs(1, error, noJitter, () => 0, now), "retrying earlier only spends an attempt on a certain refusal").toBe(-1);
-    expect(retryDelayMs(1, new UpstreamError(429, "slow down", "10"), noJitter, () => 0, now), "exactly maxDelayMs is still allowed").toBe(
-      10_000,
-    );
+    expect(
+      retryDelayMs(1, error, noJitter, () => 0, now),
+      "retrying earlier only spends an attempt on a certain refusal",
+    ).toBe(-1);
+    expect(
+      retryDelayMs(1, new UpstreamError(429, "slow down", "10"), noJitter, () => 0, now),
+      "exactly maxDelayMs is still allowed",
+    ).toBe(10_000);
   });
 
   it("falls back to the exponential backoff without a usable Retry-After", () => {
@@ -199,7 +243,8 @@ describe("tells permanent failures from transient ones", () => {
       { jitter: 0 },
       { jitter: 1 },
     ];
-    for (const change of edges) expect(() => retryJobOptions({ ...fast, ...change }), JSON.stringify(change)).not.toThrow();
+    for (const change of edges)
+      expect(() => retryJobOptions({ ...fast, ...change }), JSON.stringify(change)).not.toThrow();
   });
 });
 
@@ -225,12 +270,15 @@ async function harness(handlers: CommandHandlers, policy: RetryPolicy = fast, ra
   opened.push(retrying);
   const add = (data: unknown, jobId?: string) => queue.add("charge-card", data, { ...retryJobOptions(policy), jobId });
   const finished = (job: Job) => job.waitUntilFinished(events, 10_000);
-  /** The dead letters, after the worker stopped and finished any dead-lettering in flight. */
+  /**
+   * The dead letters, after the worker stopped and finished any dead-lettering in flight. Nobody
+   * consumes the dead-letter queue, so a letter waits there: plain, with a priority or a delay.
+   */
   const lettersAfterClose = async () => {
     await retrying.close();
-    return (await deadLetters.getJobs(["waiting"])).map((job) => job.data);
+    return (await deadLetters.getJobs(["waiting", "prioritized", "delayed"])).map((job) => job.data);
   };
-  return { queue, events, add, finished, lettersAfterClose };
+  return { queueName, queue, events, worker: retrying.worker, add, finished, lettersAfterClose };
 }
 
 describe("retries through BullMQ", () => {
@@ -322,7 +370,10 @@ describe("retries through BullMQ", () => {
     const job = await h.add(charge, "charge-backoff");
     await delayed;
     const waiting = await h.queue.getJob(job.id!);
-    expect(waiting?.delay, "40 000 ms ceiling minus 0.5 × 0.5 of it: the worker's backoffStrategy with the injected random").toBe(30_000);
+    expect(
+      waiting?.delay,
+      "40 000 ms ceiling minus 0.5 × 0.5 of it: the worker's backoffStrategy with the injected random",
+    ).toBe(30_000);
     await waiting!.promote();
     await expect(h.finished(job)).resolves.toBe("charged");
   });
@@ -338,7 +389,7 @@ describe("retries through BullMQ", () => {
     expect((await h.queue.getJob(unhandled.id!))?.attemptsMade).toBe(1);
   });
 
-  it("fails at once when the upstream asks for a longer wait than the policy allows", async () => {
+  it("fails at once when the upstream asks for a longer wait than the policy allows, and dead-letters the job", async () => {
     const h = await harness({
       "charge-card": async () => {
         throw new UpstreamError(503, "down for maintenance", "3600");
@@ -346,7 +397,16 @@ describe("retries through BullMQ", () => {
     });
     const job = await h.add(charge, "charge-maintenance");
     await expect(h.finished(job)).rejects.toThrow("down for maintenance");
-    expect((await h.queue.getJob(job.id!))?.attemptsMade, "an hour is beyond maxDelayMs: give up instead of holding the job").toBe(1);
+    expect(
+      (await h.queue.getJob(job.id!))?.attemptsMade,
+      "an hour is beyond maxDelayMs: give up instead of holding the job",
+    ).toBe(1);
+    const letters = await h.lettersAfterClose();
+    expect(
+      letters.map((letter) => letter.jobId),
+      "the backoff strategy gave up (-1) on a transient error with attempts left: only BullMQ's verdict, not the handler, knows the job is dead",
+    ).toEqual([job.id]);
+    expect(letters[0]!.failures.map((f) => f.reason)).toEqual(["down for maintenance"]);
   });
 });
 
@@ -376,7 +436,8 @@ describe("dead-letters jobs that will not be retried", () => {
       letter.failures.map(({ attempt, reason }) => ({ attempt, reason })),
       "an operator needs every attempt's reason, oldest first, to decide on a replay",
     ).toEqual([1, 2, 3].map((attempt) => ({ attempt, reason: `upstream 500 on attempt ${attempt}` })));
-    for (const failure of letter.failures) expect(Number.isNaN(Date.parse(failure.at)), "`at` is an ISO-8601 time").toBe(false);
+    for (const failure of letter.failures)
+      expect(Number.isNaN(Date.parse(failure.at)), "`at` is an ISO-8601 time").toBe(false);
   });
 
   it("dead-letters a permanent failure after its single attempt", async () => {
@@ -388,10 +449,62 @@ describe("dead-letters jobs that will not be retried", () => {
     const job = await h.add(charge, "charge-stolen");
     await expect(h.finished(job)).rejects.toThrow("card reported stolen");
     const letters = await h.lettersAfterClose();
-    expect(letters).toHaveLength(1);
+    expect(letters, "a permanent failure is dead after one attempt: one letter").toHaveLength(1);
     expect(letters[0]).toMatchObject({ jobId: "charge-stolen", attemptsMade: 1, failedReason: "card reported stolen" });
     expect(letters[0]!.failures.map((f) => f.reason)).toEqual(["card reported stolen"]);
   });
+
+  it(
+    "dead-letters a job that BullMQ failed for stalling too often, although the handler never saw that attempt",
+    { timeout: 30_000 },
+    async () => {
+      let calls = 0;
+      const h = await harness({
+        "charge-card": async () => {
+          calls += 1;
+          return "charged";
+        },
+      });
+      await h.worker.pause(true); // so that the job goes to the worker that dies with it
+      const job = await h.add(charge, "charge-stalled");
+      // A worker takes the job by hand and dies with it: its 200 ms lock is never renewed.
+      const doomed = new Worker(h.queueName, null, { connection: shared(), prefix, autorun: false, lockDuration: 200 });
+      opened.push(doomed);
+      expect((await doomed.getNextJob("doomed-worker", { block: false }))?.id).toBe(job.id);
+      // Another worker's stalled-job check, one that fails a job at its first stall.
+      const stalled = new Promise<void>((resolve) => {
+        h.events.on("stalled", ({ jobId }) => {
+          if (jobId === job.id) resolve();
+        });
+      });
+      const checker = new Worker(h.queueName, null, {
+        connection: shared(),
+        prefix,
+        autorun: false,
+        stalledInterval: 100,
+        maxStalledCount: 0,
+      });
+      opened.push(checker);
+      void checker.startStalledCheckTimer();
+      await within(stalled, 10_000, "BullMQ's stalled-job check noticing the job of the dead worker");
+      // BullMQ 6 fails such a job when a worker next fetches it: that worker emits 'failed' and never calls the handler.
+      await h.worker.resume();
+      await expect(h.finished(job)).rejects.toThrow(/stalled/);
+      expect(calls, "BullMQ failed the job itself, without running it again").toBe(0);
+      const letters = await h.lettersAfterClose();
+      expect(
+        letters.map((letter) => letter.jobId),
+        "a job that stalled to death is as dead as one that failed: the operator must see it",
+      ).toEqual([job.id]);
+      const letter = letters[0]!;
+      expect(letter.failedReason).toMatch(/stalled/);
+      expect(
+        letter.failures.at(-1)?.reason,
+        "the history ends with the attempt that killed the job, although no handler logged it",
+      ).toBe(letter.failedReason);
+      expect(letter.failures.at(-1)?.attempt).toBe(letter.attemptsMade);
+    },
+  );
 
   it("dead-letters auto-numbered jobs too, although BullMQ refuses integer custom ids", async () => {
     const h = await harness(
@@ -406,6 +519,9 @@ describe("dead-letters jobs that will not be retried", () => {
     expect(job.id, "this job's id is BullMQ's own counter").toMatch(/^\d+$/);
     await expect(h.finished(job)).rejects.toThrow("bad gateway");
     const letters = await h.lettersAfterClose();
-    expect(letters.map((letter) => letter.jobId), "the dead letter must still name its job").toEqual([job.id]);
+    expect(
+      letters.map((letter) => letter.jobId),
+      "the dead letter must still name its job",
+    ).toEqual([job.id]);
   });
 });

@@ -29,7 +29,10 @@ interface Scale {
 
 /** Escapes text for XML content and attribute values. */
 function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!);
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!,
+  );
 }
 
 /** The smallest 1, 2 or 5 times a power of ten at or above `value`: a round end for an axis. */
@@ -95,7 +98,9 @@ function objectiveAndKnee(report: CapacityReport, scale: Scale): string[] {
   ];
   if (report.knee !== null) {
     const kneeX = coord(scale.x(report.knee));
-    parts.push(`<line class="knee" data-role="knee" x1="${kneeX}" y1="${scale.top}" x2="${kneeX}" y2="${scale.bottom}"/>`);
+    parts.push(
+      `<line class="knee" data-role="knee" x1="${kneeX}" y1="${scale.top}" x2="${kneeX}" y2="${scale.bottom}"/>`,
+    );
     parts.push(`<text class="knee-label" x="${kneeX}" y="${scale.top - 6}">knee ${fmt(report.knee)}/s</text>`);
   }
   return parts;
@@ -104,13 +109,20 @@ function objectiveAndKnee(report: CapacityReport, scale: Scale): string[] {
 /** One polyline per percentile, and a dot with a tooltip per step; steps that broke the SLO get the "broken" class. */
 function series(measured: readonly StepReport[], scale: Scale): string[] {
   const parts: string[] = [];
-  for (const [name, key] of [["p50", "p50Ms"], ["p99", "p99Ms"]] as const) {
+  for (const [name, key] of [
+    ["p50", "p50Ms"],
+    ["p99", "p99Ms"],
+  ] as const) {
     const at = (step: StepReport) => [coord(scale.x(step.rate)), coord(scale.y(step[key]!))] as const;
-    parts.push(`<polyline class="${name}" data-series="${name}" points="${measured.map((step) => at(step).join(",")).join(" ")}"/>`);
+    parts.push(
+      `<polyline class="${name}" data-series="${name}" points="${measured.map((step) => at(step).join(",")).join(" ")}"/>`,
+    );
     for (const step of measured) {
       const [cx, cy] = at(step);
       const tooltip = `${step.rate}/s: ${name} ${step[key]!.toFixed(1)} ms${step.metSlo ? "" : ` (${step.breaches.join("; ")})`}`;
-      parts.push(`<circle class="${name}${step.metSlo ? "" : " broken"}" data-series="${name}" cx="${cx}" cy="${cy}" r="4"><title>${escapeXml(tooltip)}</title></circle>`);
+      parts.push(
+        `<circle class="${name}${step.metSlo ? "" : " broken"}" data-series="${name}" cx="${cx}" cy="${cy}" r="4"><title>${escapeXml(tooltip)}</title></circle>`,
+      );
     }
   }
   return parts;

@@ -88,7 +88,10 @@ export interface CapacityReport {
 }
 
 /** A StepRunner that runs the open-model generator against `url`. */
-export function openModelSteps(url: string, options: Omit<OpenModelOptions, "url" | "ratePerSecond" | "durationMs"> = {}): StepRunner {
+export function openModelSteps(
+  url: string,
+  options: Omit<OpenModelOptions, "url" | "ratePerSecond" | "durationMs"> = {},
+): StepRunner {
   return (ratePerSecond, durationMs) => runOpenModel({ ...options, url, ratePerSecond, durationMs });
 }
 
@@ -99,15 +102,25 @@ function validate(options: CapacityOptions): void {
     if (!(rate > 0 && Number.isFinite(rate))) throw new RangeError(`rates must be positive numbers, got ${rate}`);
     if (i > 0 && rate <= rates[i - 1]!) throw new RangeError(`rates must increase: ${rates[i - 1]} then ${rate}`);
   });
-  if (!(stepDurationMs > 0 && Number.isFinite(stepDurationMs))) throw new RangeError(`stepDurationMs must be positive, got ${stepDurationMs}`);
-  if (!(slo.p99Ms > 0)) throw new RangeError(`slo.p99Ms must be positive, got ${slo.p99Ms}`);
-  if (!(slo.maxErrorRate >= 0 && slo.maxErrorRate <= 1)) throw new RangeError(`slo.maxErrorRate must be within [0, 1], got ${slo.maxErrorRate}`);
-  if (options.kneeFactor !== undefined && !(options.kneeFactor > 1)) throw new RangeError(`kneeFactor must be above 1, got ${options.kneeFactor}`);
+  if (!(stepDurationMs > 0 && Number.isFinite(stepDurationMs)))
+    throw new RangeError(`stepDurationMs must be positive, got ${stepDurationMs}`);
+  // Infinity is no objective at all, and no chart can draw its line.
+  if (!(slo.p99Ms > 0 && Number.isFinite(slo.p99Ms)))
+    throw new RangeError(`slo.p99Ms must be positive and finite, got ${slo.p99Ms}`);
+  if (!(slo.maxErrorRate >= 0 && slo.maxErrorRate <= 1))
+    throw new RangeError(`slo.maxErrorRate must be within [0, 1], got ${slo.maxErrorRate}`);
+  if (options.kneeFactor !== undefined && !(options.kneeFactor > 1 && Number.isFinite(options.kneeFactor))) {
+    throw new RangeError(`kneeFactor must be finite and above 1, got ${options.kneeFactor}`);
+  }
   if (options.warmupMs !== undefined && !(options.warmupMs >= 0 && Number.isFinite(options.warmupMs))) {
     throw new RangeError(`warmupMs must be 0 or more, got ${options.warmupMs}`);
   }
-  if (options.gaugeIntervalMs !== undefined && !(options.gaugeIntervalMs > 0)) {
-    throw new RangeError(`gaugeIntervalMs must be positive, got ${options.gaugeIntervalMs}`);
+  // setInterval turns an Infinity (or anything past 2^31 - 1 ms) into 1 ms: sampling as fast as it can.
+  if (
+    options.gaugeIntervalMs !== undefined &&
+    !(options.gaugeIntervalMs > 0 && options.gaugeIntervalMs <= 2 ** 31 - 1)
+  ) {
+    throw new RangeError(`gaugeIntervalMs must be positive and at most 2^31 - 1, got ${options.gaugeIntervalMs}`);
   }
 }
 
@@ -137,16 +150,36 @@ function judgeStep(rate: number, result: OpenModelResult, slo: Slo, measuredInFl
   const failed = failedRequests(result);
   const errorRate = result.sent === 0 ? 0 : failed / result.sent;
   const throughput = result.elapsedMs > 0 ? result.completed / (result.elapsedMs / 1000) : 0;
-  const base = { rate, valid: result.valid, scheduled: result.scheduled, sent: result.sent, completed: result.completed, failed, errorRate, throughput };
+  const base = {
+    rate,
+    valid: result.valid,
+    scheduled: result.scheduled,
+    sent: result.sent,
+    completed: result.completed,
+    failed,
+    errorRate,
+    throughput,
+  };
   if (!result.valid) {
-    return { ...base, p50Ms: null, p90Ms: null, p99Ms: null, maxMs: null, meanServiceMs: null, littlesLaw: null, metSlo: false, breaches: [] };
+    return {
+      ...base,
+      p50Ms: null,
+      p90Ms: null,
+      p99Ms: null,
+      maxMs: null,
+      meanServiceMs: null,
+      littlesLaw: null,
+      metSlo: false,
+      breaches: [],
+    };
   }
 
   const p99Ms = ms(result.latency.valueAtPercentile(99));
   const meanServiceMs = ms(result.serviceTime.mean);
   const breaches: string[] = [];
   if (p99Ms > slo.p99Ms) breaches.push(`p99 ${p99Ms.toFixed(1)} ms > ${slo.p99Ms} ms`);
-  if (errorRate > slo.maxErrorRate) breaches.push(`error rate ${(errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}%`);
+  if (errorRate > slo.maxErrorRate)
+    breaches.push(`error rate ${(errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}%`);
 
   let littlesLaw: LittlesLawCheck | null = null;
   if (measuredInFlight !== null) {
@@ -154,7 +187,11 @@ function judgeStep(rate: number, result: OpenModelResult, slo: Slo, measuredInFl
     // (requests / window) × mean time in the system exactly; sampling adds the only error.
     const predictedInFlight = throughput * (meanServiceMs / 1000);
     const larger = Math.max(measuredInFlight, predictedInFlight);
-    littlesLaw = { measuredInFlight, predictedInFlight, relativeError: larger === 0 ? 0 : Math.abs(measuredInFlight - predictedInFlight) / larger };
+    littlesLaw = {
+      measuredInFlight,
+      predictedInFlight,
+      relativeError: larger === 0 ? 0 : Math.abs(measuredInFlight - predictedInFlight) / larger,
+    };
   }
 
   return {
@@ -244,7 +281,11 @@ export function formatText(report: CapacityReport): string {
   for (const step of report.steps) {
     const latency = (value: number | null) => pad(value === null ? "-" : value.toFixed(1), 9);
     const little = step.littlesLaw;
-    const verdict = !step.valid ? "invalid (generator behind schedule)" : step.metSlo ? "met" : `broken: ${step.breaches.join("; ")}`;
+    const verdict = !step.valid
+      ? "invalid (generator behind schedule)"
+      : step.metSlo
+        ? "met"
+        : `broken: ${step.breaches.join("; ")}`;
     lines.push(
       [
         pad(String(step.rate), 8),

@@ -170,11 +170,19 @@ export class Histogram {
   merge(other: Histogram): void {
     if (other.#totalCount === 0) return;
     if (other.#max > this.highestTrackableValue) {
-      throw new RangeError(`cannot merge: the other histogram holds ${other.#max}, above this one's highestTrackableValue ${this.highestTrackableValue}`);
+      throw new RangeError(
+        `cannot merge: the other histogram holds ${other.#max}, above this one's highestTrackableValue ${this.highestTrackableValue}`,
+      );
     }
     // Read the statistics before writing: `other` may be `this`. The counts need no copy: with
     // the same layout every slot goes back to itself, read once before it is written.
-    const { count, mean, m2, min, max } = { count: other.#totalCount, mean: other.#mean, m2: other.#m2, min: other.#min, max: other.#max };
+    const { count, mean, m2, min, max } = {
+      count: other.#totalCount,
+      mean: other.#mean,
+      m2: other.#m2,
+      min: other.#min,
+      max: other.#max,
+    };
     const source = other.#counts;
     for (let index = 0; index < source.length; index++) {
       const c = source[index]!;

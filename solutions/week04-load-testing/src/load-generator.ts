@@ -65,11 +65,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   validate(options);
   const target = targetOf(options.url);
   const rawRequest = serializeRequest(options.url, options);
-  const requestOptions = { head: (options.method ?? "GET").toUpperCase() === "HEAD", timeoutMs: options.timeoutMs ?? 10_000 };
+  const requestOptions = {
+    head: (options.method ?? "GET").toUpperCase() === "HEAD",
+    timeoutMs: options.timeoutMs ?? 10_000,
+  };
   const clock = options.clock ?? (() => performance.now());
   const { durationMs, requests: requestLimit } = options;
 
-  const latency = new Histogram({ highestTrackableValue: HIGHEST_LATENCY_US, significantFigures: LATENCY_SIGNIFICANT_FIGURES });
+  const latency = new Histogram({
+    highestTrackableValue: HIGHEST_LATENCY_US,
+    significantFigures: LATENCY_SIGNIFICANT_FIGURES,
+  });
   const statusCodes = new Map<number, number>();
   const errorsByCode = new Map<string, number>();
   let sent = 0;

@@ -69,7 +69,8 @@ export type OpenModelResult = ValidOpenModelResult | InvalidOpenModelResult;
 
 function validate(options: OpenModelOptions): void {
   const positive = (name: string, value: number | undefined) => {
-    if (value !== undefined && !(value > 0 && Number.isFinite(value))) throw new RangeError(`${name} must be a positive number, got ${value}`);
+    if (value !== undefined && !(value > 0 && Number.isFinite(value)))
+      throw new RangeError(`${name} must be a positive number, got ${value}`);
   };
   positive("ratePerSecond", options.ratePerSecond);
   positive("durationMs", options.durationMs);
@@ -89,7 +90,10 @@ export async function runOpenModel(options: OpenModelOptions): Promise<OpenModel
   validate(options);
   const target = targetOf(options.url);
   const rawRequest = serializeRequest(options.url, options);
-  const requestOptions = { head: (options.method ?? "GET").toUpperCase() === "HEAD", timeoutMs: options.timeoutMs ?? 10_000 };
+  const requestOptions = {
+    head: (options.method ?? "GET").toUpperCase() === "HEAD",
+    timeoutMs: options.timeoutMs ?? 10_000,
+  };
   const clock = options.clock ?? (() => performance.now());
   const sleep = options.sleep ?? realSleep;
   const maxConnections = options.connections ?? 100;
@@ -97,8 +101,14 @@ export async function runOpenModel(options: OpenModelOptions): Promise<OpenModel
   const interval = 1000 / options.ratePerSecond;
   const scheduled = Math.max(1, Math.round((options.ratePerSecond * options.durationMs) / 1000));
 
-  const latency = new Histogram({ highestTrackableValue: HIGHEST_LATENCY_US, significantFigures: LATENCY_SIGNIFICANT_FIGURES });
-  const serviceTime = new Histogram({ highestTrackableValue: HIGHEST_LATENCY_US, significantFigures: LATENCY_SIGNIFICANT_FIGURES });
+  const latency = new Histogram({
+    highestTrackableValue: HIGHEST_LATENCY_US,
+    significantFigures: LATENCY_SIGNIFICANT_FIGURES,
+  });
+  const serviceTime = new Histogram({
+    highestTrackableValue: HIGHEST_LATENCY_US,
+    significantFigures: LATENCY_SIGNIFICANT_FIGURES,
+  });
   const statusCodes = new Map<number, number>();
   const errorsByCode = new Map<string, number>();
   let completed = 0;

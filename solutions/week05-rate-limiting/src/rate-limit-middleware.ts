@@ -53,9 +53,17 @@ const PROBLEM_TYPES = "https://iana.org/assignments/http-problem-types";
 const SF_INTEGER_MAX = 999_999_999_999_999;
 
 function validatePolicy(policy: QuotaPolicy): QuotaPolicy {
-  if (!/^[\x20-\x7e]*$/.test(policy.name)) throw new RangeError(`policy name must be printable ASCII to be a Structured Field String (got ${JSON.stringify(policy.name)})`);
-  if (!Number.isSafeInteger(policy.quota) || policy.quota < 0 || policy.quota > SF_INTEGER_MAX) throw new RangeError(`policy quota must be a non-negative integer (got ${policy.quota})`);
-  if (!Number.isSafeInteger(policy.windowSeconds) || policy.windowSeconds < 1 || policy.windowSeconds > SF_INTEGER_MAX) {
+  if (!/^[\x20-\x7e]*$/.test(policy.name))
+    throw new RangeError(
+      `policy name must be printable ASCII to be a Structured Field String (got ${JSON.stringify(policy.name)})`,
+    );
+  if (!Number.isSafeInteger(policy.quota) || policy.quota < 0 || policy.quota > SF_INTEGER_MAX)
+    throw new RangeError(`policy quota must be a non-negative integer (got ${policy.quota})`);
+  if (
+    !Number.isSafeInteger(policy.windowSeconds) ||
+    policy.windowSeconds < 1 ||
+    policy.windowSeconds > SF_INTEGER_MAX
+  ) {
     throw new RangeError(`policy windowSeconds must be a positive integer (got ${policy.windowSeconds})`);
   }
   return { ...policy };
@@ -76,11 +84,18 @@ function ipv6Slash64(address: string): string | undefined {
   const bare = address.split("%")[0]!;
   if (!isIPv6(bare)) return undefined;
   const [head = "", tail] = bare.split("::");
-  const groupsOf = (part: string) => (part === "" ? [] : part.split(":")).flatMap((g) => (g.includes(".") ? ["0", "0"] : [g]));
+  const groupsOf = (part: string) =>
+    (part === "" ? [] : part.split(":")).flatMap((g) => (g.includes(".") ? ["0", "0"] : [g]));
   const front = groupsOf(head);
   const back = tail === undefined ? [] : groupsOf(tail);
-  const groups = tail === undefined ? front : [...front, ...Array<string>(8 - front.length - back.length).fill("0"), ...back];
-  return groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":") + "::/64";
+  const groups =
+    tail === undefined ? front : [...front, ...Array<string>(8 - front.length - back.length).fill("0"), ...back];
+  return (
+    groups
+      .slice(0, 4)
+      .map((g) => parseInt(g, 16).toString(16))
+      .join(":") + "::/64"
+  );
 }
 
 /**
@@ -121,7 +136,8 @@ function consumeWithin(limiter: RateLimiter, key: string, timeoutMs: number): Pr
 export function rateLimit(options: RateLimitOptions): RequestHandler {
   const policy = validatePolicy(options.policy);
   const timeoutMs = options.limiterTimeoutMs ?? 200;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`limiterTimeoutMs must be positive (got ${timeoutMs})`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new RangeError(`limiterTimeoutMs must be positive (got ${timeoutMs})`);
   const keyOf = options.keyOf ?? partitionKey;
   const policyField = `${sfString(policy.name)};q=${policy.quota};w=${policy.windowSeconds}`;
   let failing = false;
@@ -143,7 +159,10 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
         failing = false;
         const remaining = Math.max(0, Math.floor(decision.remaining));
         if (decision.allowed) {
-          res.setHeader("RateLimit", `${sfString(policy.name)};r=${remaining};t=${delaySeconds(decision.resetAfterMs)}`);
+          res.setHeader(
+            "RateLimit",
+            `${sfString(policy.name)};r=${remaining};t=${delaySeconds(decision.resetAfterMs)}`,
+          );
           next();
           return;
         }
@@ -171,7 +190,12 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
           return;
         }
         res.setHeader("Retry-After", "1");
-        problem(res, 503, "temporary-reduced-capacity", "Request cannot be satisfied due to temporary server capacity constraints");
+        problem(
+          res,
+          503,
+          "temporary-reduced-capacity",
+          "Request cannot be satisfied due to temporary server capacity constraints",
+        );
       },
     );
   };

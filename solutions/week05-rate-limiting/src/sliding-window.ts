@@ -12,10 +12,17 @@ export interface WindowLimiterOptions {
   maxKeys?: number;
 }
 
-const MS_SLACK = 1e-6;
-
-function ceilMs(ms: number): number {
-  return Math.max(0, Math.ceil(ms - MS_SLACK));
+/**
+ * The smallest whole number of milliseconds w >= 1 after which `admits(now + w)` holds, for a
+ * condition that, once true, stays true as time goes on. `estimate` is the exact answer in real
+ * numbers; rounding it up can be one off either way in floating point, so the neighbours are
+ * checked with the very arithmetic the next call will do: a client that waits the answer is
+ * admitted, and one that comes back a millisecond earlier is not.
+ */
+function wholeMsUntil(now: number, estimate: number, admits: (at: number) => boolean): number {
+  const wait = Math.max(1, Math.ceil(estimate));
+  if (wait > 1 && admits(now + wait - 1)) return wait - 1;
+  return admits(now + wait) ? wait : wait + 1;
 }
 
 interface Config {
@@ -26,28 +33,59 @@ interface Config {
 
 function validate(options: WindowLimiterOptions): Config {
   const { limit, windowMs, maxKeys = 100_000 } = options;
-  for (const [name, value] of [["limit", limit], ["windowMs", windowMs], ["maxKeys", maxKeys]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer (got ${value})`);
+  for (const [name, value] of [
+    ["limit", limit],
+    ["windowMs", windowMs],
+    ["maxKeys", maxKeys],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`${name} must be a positive integer (got ${value})`);
   }
   return { limit, windowMs, maxKeys };
 }
 
 /**
+ * The injected wall clock made steady: a reading earlier than the last one (an NTP step back)
+ * is absorbed into an offset, so time stands still at the step and then moves on at the
+ * clock's pace. Without it a step back would reopen a fixed window (a free quota) or, held at
+ * the old reading, lock every key out until the clock caught up. A reading that is not a
+ * finite number is ignored.
+ */
+class SteadyTime {
+  #last = Number.NEGATIVE_INFINITY;
+  #offset = 0;
+
+  constructor(private readonly clock: Clock) {}
+
+  now(): number {
+    const reading = this.clock.now();
+    if (!Number.isFinite(reading)) return this.#last;
+    let steady = reading + this.#offset;
+    if (steady < this.#last) {
+      this.#offset += this.#last - steady;
+      steady = this.#last;
+    }
+    return (this.#last = steady);
+  }
+}
+
+/**
  * Per-key state kept in touch order (least recently used first), so that keys idle for longer
  * than their state can matter are dropped from the front as time passes, and a flood of new
- * keys evicts the least recently used one. Time is made monotonic here: a clock that steps
- * back is treated as standing still, which keeps the order sorted by time.
+ * keys evicts the least recently used one. Steady time keeps that order sorted by time.
  */
 class KeyedState<S> {
   readonly #entries = new Map<string, { state: S; seenAt: number }>();
-  #latest = -Infinity;
+  readonly #time: SteadyTime;
 
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly maxKeys: number,
     /** After this long untouched, a key's state can no longer affect a decision. */
     private readonly idleMs: number,
-  ) {}
+  ) {
+    this.#time = new SteadyTime(clock);
+  }
 
   get size(): number {
     return this.#entries.size;
@@ -55,9 +93,10 @@ class KeyedState<S> {
 
   /** The current monotonic time and `key`'s state (fresh from `create` if unknown or forgotten). */
   touch(key: string, create: () => S): { now: number; state: S } {
-    const now = (this.#latest = Math.max(this.#latest, this.clock.now()));
+    const now = this.#time.now();
     for (const [oldKey, entry] of this.#entries) {
-      if (now - entry.seenAt < this.idleMs) break;
+      // "Not yet idle" also keeps everything while the clock has given no finite reading.
+      if (!(now - entry.seenAt >= this.idleMs)) break;
       this.#entries.delete(oldKey);
     }
     let entry = this.#entries.get(key);
@@ -105,7 +144,9 @@ export class FixedWindowLimiter {
       state.count += 1;
       return { allowed: true, remaining: limit - state.count, retryAfterMs: 0 };
     }
-    return { allowed: false, remaining: 0, retryAfterMs: windowStart + windowMs - now };
+    const nextWindow = windowStart + windowMs;
+    const admits = (at: number) => Math.floor(at / windowMs) * windowMs >= nextWindow;
+    return { allowed: false, remaining: 0, retryAfterMs: wholeMsUntil(now, nextWindow - now, admits) };
   }
 }
 
@@ -146,9 +187,20 @@ export class SlidingLogLimiter {
       return { allowed: true, remaining: limit - log.count, retryAfterMs: 0 };
     }
     // Full: room appears when the oldest admission leaves the window.
-    return { allowed: false, remaining: 0, retryAfterMs: Math.max(1, log.times[log.head]! + windowMs - now) };
+    const oldest = log.times[log.head]!;
+    const admits = (at: number) => oldest <= at - windowMs;
+    return { allowed: false, remaining: 0, retryAfterMs: wholeMsUntil(now, oldest + windowMs - now, admits) };
   }
 }
+
+interface CounterState {
+  windowStart: number;
+  current: number;
+  previous: number;
+}
+
+/** Estimates are sums of binary fractions: forgive far less than one request. */
+const ESTIMATE_SLACK = 1e-9;
 
 /**
  * The sliding counter (Cloudflare's approximation): two counters per key, the current fixed
@@ -164,7 +216,7 @@ export class SlidingLogLimiter {
  */
 export class SlidingCounterLimiter {
   readonly #config: Config;
-  readonly #keys: KeyedState<{ windowStart: number; current: number; previous: number }>;
+  readonly #keys: KeyedState<CounterState>;
 
   constructor(options: WindowLimiterOptions) {
     this.#config = validate(options);
@@ -179,33 +231,50 @@ export class SlidingCounterLimiter {
 
   /** Admits one request for `key` if the weighted estimate of the sliding count has room. */
   tryAcquire(key: string): Decision {
-    const { limit, windowMs } = this.#config;
+    const { limit } = this.#config;
     const { now, state } = this.#keys.touch(key, () => ({ windowStart: -Infinity, current: 0, previous: 0 }));
-    const windowStart = Math.floor(now / windowMs) * windowMs;
-    if (state.windowStart !== windowStart) {
-      state.previous = state.windowStart === windowStart - windowMs ? state.current : 0;
-      state.current = 0;
-      state.windowStart = windowStart;
-    }
-    const elapsed = now - windowStart;
-    const estimate = (state.previous * (windowMs - elapsed)) / windowMs + state.current;
-    if (estimate + 1 <= limit + 1e-9) {
+    Object.assign(state, this.#countersAt(state, now));
+    const estimate = this.#estimate(state, now);
+    if (estimate + 1 <= limit + ESTIMATE_SLACK) {
       state.current += 1;
-      return { allowed: true, remaining: Math.max(0, Math.floor(limit - estimate - 1 + 1e-9)), retryAfterMs: 0 };
+      return {
+        allowed: true,
+        remaining: Math.max(0, Math.floor(limit - estimate - 1 + ESTIMATE_SLACK)),
+        retryAfterMs: 0,
+      };
     }
-    return { allowed: false, remaining: 0, retryAfterMs: Math.max(1, this.#waitMs(state, elapsed)) };
+    const admits = (at: number) => this.#estimate(state, at) + 1 <= limit + ESTIMATE_SLACK;
+    return {
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: wholeMsUntil(now, this.#waitMs(state, now - state.windowStart), admits),
+    };
+  }
+
+  /** The counters as a request at `at` sees them, rolled into its window (nothing written). */
+  #countersAt(state: CounterState, at: number): CounterState {
+    const windowStart = Math.floor(at / this.#config.windowMs) * this.#config.windowMs;
+    if (state.windowStart === windowStart) return state;
+    // The previous window only counts when it is the one right before; after a gap both are 0.
+    const previous = state.windowStart === windowStart - this.#config.windowMs ? state.current : 0;
+    return { windowStart, previous, current: 0 };
+  }
+
+  /** The weighted count of the sliding window that ends at `at`. */
+  #estimate(state: CounterState, at: number): number {
+    const { windowMs } = this.#config;
+    const counters = this.#countersAt(state, at);
+    return (counters.previous * (windowMs - (at - counters.windowStart))) / windowMs + counters.current;
   }
 
   /** When the estimate (falling linearly as the previous window slides out) first leaves room. */
-  #waitMs(state: { current: number; previous: number }, elapsed: number): number {
+  #waitMs(state: CounterState, elapsed: number): number {
     const { limit, windowMs } = this.#config;
     if (state.current + 1 <= limit) {
       // Still this window: previous × (1 − e/w) + current + 1 ≤ limit.
-      const needed = windowMs * (1 - (limit - 1 - state.current) / state.previous);
-      return ceilMs(needed - elapsed);
+      return windowMs * (1 - (limit - 1 - state.current) / state.previous) - elapsed;
     }
     // Next window, where the current count becomes the previous one.
-    const needed = windowMs * (1 - (limit - 1) / state.current);
-    return ceilMs(windowMs - elapsed + needed);
+    return windowMs - elapsed + windowMs * (1 - (limit - 1) / state.current);
   }
 }

@@ -31,10 +31,23 @@ export class UnknownAccountError extends Error {
 
 /** Fault-injection points, for tests and chaos drills. */
 export interface ConsumerHooks {
-  /** Runs inside the transaction, after the effect, just before COMMIT. */
+  /** Runs inside the transaction, after the effect, just before COMMIT. Not for a duplicate. */
   beforeCommit?(messageId: string): Promise<void> | void;
-  /** Runs after COMMIT, before the outcome is returned (and so before the message is acked). */
+  /** Runs after COMMIT, before the outcome is returned (and so before the message is acked). Not for a duplicate. */
   afterCommit?(messageId: string): Promise<void> | void;
+}
+
+/**
+ * The inbox key of a job. A custom id (the producer derives one from the client's
+ * Idempotency-Key) names one request and is meant to repeat; only the queue scopes it. BullMQ's
+ * own ids are a counter, 1, 2, 3, ... in every queue, and the counter starts again when a
+ * queue's keys are lost (a Redis without persistence restarts, someone obliterates the queue):
+ * the job's creation time tells those apart, and stays the same across its retries and stalls.
+ */
+function messageIdOf(job: Pick<Job, "id" | "queueQualifiedName" | "timestamp">): string {
+  if (job.id === undefined) throw new UnrecoverableError("a job without an id cannot be deduplicated");
+  const scoped = `${job.queueQualifiedName}:${job.id}`;
+  return /^\d+$/.test(job.id) ? `${scoped}@${job.timestamp}` : scoped;
 }
 
 /** Applies credit-account commands to Postgres exactly once per message id. */
@@ -57,14 +70,16 @@ export class CreditConsumer {
       // Claim the message before touching the account. The primary key serialises concurrent
       // deliveries: a second INSERT of the same id waits until the first transaction ends, then
       // inserts (the first rolled back) or does nothing (it committed).
-      const claim = await client.query("INSERT INTO processed_messages (message_id) VALUES ($1) ON CONFLICT (message_id) DO NOTHING", [
-        messageId,
-      ]);
+      const claim = await client.query(
+        "INSERT INTO processed_messages (message_id) VALUES ($1) ON CONFLICT (message_id) DO NOTHING",
+        [messageId],
+      );
       if (claim.rowCount === 0) {
         // Read committed: this statement sees the row the winner committed, result included.
-        const { rows } = await client.query<{ result: CreditResult }>("SELECT result FROM processed_messages WHERE message_id = $1", [
-          messageId,
-        ]);
+        const { rows } = await client.query<{ result: CreditResult }>(
+          "SELECT result FROM processed_messages WHERE message_id = $1",
+          [messageId],
+        );
         await client.query("ROLLBACK");
         return { status: "duplicate", result: rows[0]!.result };
       }
@@ -77,8 +92,14 @@ export class CreditConsumer {
       );
       if (credited.rowCount === 0) throw new UnknownAccountError(command.accountId);
       // bigint arrives as a string; balances stay far below 2^53 cents.
-      const result: CreditResult = { accountId: command.accountId, balanceCents: Number(credited.rows[0]!.balance_cents) };
-      await client.query("UPDATE processed_messages SET result = $2 WHERE message_id = $1", [messageId, JSON.stringify(result)]);
+      const result: CreditResult = {
+        accountId: command.accountId,
+        balanceCents: Number(credited.rows[0]!.balance_cents),
+      };
+      await client.query("UPDATE processed_messages SET result = $2 WHERE message_id = $1", [
+        messageId,
+        JSON.stringify(result),
+      ]);
 
       await this.hooks.beforeCommit?.(messageId);
       await client.query("COMMIT");
@@ -100,18 +121,20 @@ export class CreditConsumer {
   }
 
   /**
-   * A BullMQ processor for credit-account jobs. The job id is the message id: with the
-   * producer's deterministic ids, one client request is one id from HTTP to Postgres.
+   * A BullMQ processor for credit-account jobs. The message id is the job's (messageIdOf): with
+   * the producer's deterministic ids, one client request is one id from HTTP to Postgres.
    */
   processor(): Processor<unknown, Outcome> {
     return async (job: Job<unknown, Outcome>) => {
       const parsed = commandSchemas["credit-account"].safeParse(job.data);
       if (!parsed.success) {
-        throw new UnrecoverableError(`credit-account payload breaks the contract: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+        throw new UnrecoverableError(
+          `credit-account payload breaks the contract: ${parsed.error.issues.map((i) => i.message).join("; ")}`,
+        );
       }
-      if (job.id === undefined) throw new UnrecoverableError("a job without an id cannot be deduplicated");
+      const messageId = messageIdOf(job);
       try {
-        return await this.handle(job.id, parsed.data);
+        return await this.handle(messageId, parsed.data);
       } catch (error) {
         if (error instanceof UnknownAccountError) throw new UnrecoverableError(error.message);
         throw error;

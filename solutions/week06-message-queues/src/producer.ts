@@ -67,7 +67,10 @@ export interface EnqueuedCommand<N extends CommandName = CommandName> {
 export type CommandQueue = Pick<Queue<CommandPayload, unknown, CommandName>, "add" | "getJob">;
 
 export interface ProducerOptions {
-  /** Seconds a completed job is retained (and so deduplicates retries). Defaults to one day. */
+  /**
+   * Seconds a completed job is retained (and so deduplicates retries): a positive integer
+   * (RangeError from the constructor otherwise; 0 would turn deduplication off). Defaults to one day.
+   */
   dedupeWindowSeconds?: number;
 }
 
@@ -106,6 +109,10 @@ export class CommandProducer {
     options: ProducerOptions = {},
   ) {
     this.retention = options.dedupeWindowSeconds ?? DEFAULT_DEDUPE_WINDOW_SECONDS;
+    // A window of 0 keeps no finished job and so deduplicates nothing; Infinity keeps them all forever.
+    if (!Number.isSafeInteger(this.retention) || this.retention < 1) {
+      throw new RangeError(`dedupeWindowSeconds must be a positive integer, got ${this.retention}`);
+    }
   }
 
   /**
@@ -118,7 +125,9 @@ export class CommandProducer {
     // Everything is checked before the first byte goes to Redis, and reported together.
     if (!parsedPayload?.success || !parsedOptions.success) {
       throw new InvalidCommandError([
-        ...(parsedPayload ? [] : [{ path: "name", message: `unknown command; expected one of ${COMMAND_NAMES.join(", ")}` }]),
+        ...(parsedPayload
+          ? []
+          : [{ path: "name", message: `unknown command; expected one of ${COMMAND_NAMES.join(", ")}` }]),
         ...(parsedPayload?.success === false ? issuesOf("payload", parsedPayload.error) : []),
         ...(parsedOptions.success ? [] : issuesOf("options", parsedOptions.error)),
       ]);

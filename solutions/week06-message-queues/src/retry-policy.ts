@@ -30,8 +30,10 @@ export type FailureKind = "transient" | "permanent";
 /** Fails fast on a policy that would retry forever, never, or by NaN milliseconds. */
 export function assertRetryPolicy(policy: RetryPolicy): void {
   const { attempts, baseDelayMs, maxDelayMs, jitter } = policy;
-  if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError(`attempts must be an integer >= 1, got ${attempts}`);
-  if (!Number.isFinite(baseDelayMs) || baseDelayMs < 0) throw new RangeError(`baseDelayMs must be >= 0, got ${baseDelayMs}`);
+  if (!Number.isInteger(attempts) || attempts < 1)
+    throw new RangeError(`attempts must be an integer >= 1, got ${attempts}`);
+  if (!Number.isFinite(baseDelayMs) || baseDelayMs < 0)
+    throw new RangeError(`baseDelayMs must be >= 0, got ${baseDelayMs}`);
   if (!Number.isFinite(maxDelayMs) || maxDelayMs < baseDelayMs) {
     throw new RangeError(`maxDelayMs must be finite and >= baseDelayMs, got ${maxDelayMs}`);
   }
@@ -79,7 +81,14 @@ const IMF_FIXDATE = new RegExp(`^(?:${WEEKDAYS.join("|")}), (\\d{2}) ${MONTH} (\
 const RFC850_DATE = new RegExp(`^(?:${LONG_WEEKDAYS.join("|")}), (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`);
 const ASCTIME_DATE = new RegExp(`^(?:${WEEKDAYS.join("|")}) ${MONTH} ([ \\d]\\d) ${TIME} (\\d{4})$`);
 
-function utc(year: number, month: string, day: number, hour: number, minute: number, second: number): number | undefined {
+function utc(
+  year: number,
+  month: string,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+): number | undefined {
   // Date.UTC would roll 24:00, 12:60 or 31 Feb over into the next unit: refuse what does not exist.
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   const at = Date.UTC(year, MONTHS.indexOf(month), day, hour, minute, second);

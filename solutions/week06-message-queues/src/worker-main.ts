@@ -20,7 +20,10 @@ const configSchema = z.object({
   QUEUE_PREFIX: z.string().min(1).default("bull"),
   QUEUE_NAME: z.string().min(1).default(ORDERS_QUEUE),
   DATABASE_URL: z.string().min(1),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .optional(),
   LOCK_DURATION_MS: millis(30_000),
   STALLED_INTERVAL_MS: millis(30_000),
   // Below Kubernetes' default 30 s grace period, so we finish before the SIGKILL does it for us.
@@ -32,7 +35,9 @@ const configSchema = z.object({
 export function readConfig(env: NodeJS.ProcessEnv) {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`invalid worker configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new Error(
+      `invalid worker configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   }
   return parsed.data;
 }
@@ -45,6 +50,9 @@ async function main(): Promise<void> {
   const pool = new pg.Pool({
     connectionString: config.DATABASE_URL,
     max: 4,
+    // Idle clients stay open until pool.end(): a worker reuses them job after job, and its
+    // shutdown closes them itself (with pg's default, they would linger 10 s after the drain).
+    idleTimeoutMillis: 0,
     ...(config.DATABASE_SCHEMA ? { options: `-c search_path=${config.DATABASE_SCHEMA}` } : {}),
   });
   pool.on("error", (error) => log(`postgres error: ${error.message}`));
