@@ -10,7 +10,7 @@ import {
 } from "../src/capacity-report";
 import { Histogram } from "../src/histogram";
 import type { OpenModelResult } from "../src/open-model";
-import { mentions } from "./support/messages";
+import { mentions } from "#fixtures/messages";
 import { closeAllServers, startPoolServer } from "./support/servers";
 
 /** What a fake step "measured": latencies in ms, one per response. */

@@ -2,7 +2,7 @@ import { seededRandom } from "#fixtures/random";
 import * as hdr from "hdr-histogram-js";
 import { describe, expect, it } from "vitest";
 import { Histogram } from "../src/histogram";
-import { mentions } from "./support/messages";
+import { mentions } from "#fixtures/messages";
 
 const HOUR_US = 3_600_000_000;
 const PERCENTILES = [0, 0.1, 1, 7, 14, 25, 33.3, 50, 57, 75, 90, 95, 99, 99.9, 99.99, 99.999, 100];

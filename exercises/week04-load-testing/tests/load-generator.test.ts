@@ -3,7 +3,7 @@ import { blackholeServer, closedPort } from "#fixtures/net";
 import { setImmediate as nextTurn, setTimeout as delay } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { runLoad } from "../src/load-generator";
-import { mentions } from "./support/messages";
+import { mentions } from "#fixtures/messages";
 import { closeAllServers, ok, startServer } from "./support/servers";
 
 afterEach(closeAllServers);

@@ -3,7 +3,7 @@ import { blackholeServer, closedPort } from "#fixtures/net";
 import type http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { type OpenModelResult, runOpenModel } from "../src/open-model";
-import { mentions } from "./support/messages";
+import { mentions } from "#fixtures/messages";
 import { closeAllServers, ok, startServer } from "./support/servers";
 
 afterEach(closeAllServers);

@@ -5,7 +5,7 @@ import request from "supertest";
 import { describe, expect, it } from "vitest";
 import type { RateLimitDecision } from "../src/decision";
 import { type AppOptions, createApp, type Principal, type RateLimiter, rateLimit } from "../src/rate-limit-middleware";
-import { mentions } from "./support/messages";
+import { mentions } from "#fixtures/messages";
 
 const QUOTA = 3;
 const POLICY = { name: "default", quota: QUOTA, windowSeconds: 60 };

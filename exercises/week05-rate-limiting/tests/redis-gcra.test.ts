@@ -4,7 +4,7 @@ import { useRedis } from "#fixtures/redis";
 import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RedisGcraLimiter } from "../src/redis-gcra";
-import { mentions } from "./support/messages";
+import { mentions } from "#fixtures/messages";
 
 const redis = useRedis();
 const t0 = DEFAULT_START_MS;

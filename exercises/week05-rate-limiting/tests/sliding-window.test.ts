@@ -8,7 +8,7 @@ import {
   SlidingLogLimiter,
   type WindowLimiterOptions,
 } from "../src/sliding-window";
-import { mentions } from "./support/messages";
+import { mentions } from "#fixtures/messages";
 
 // DEFAULT_START_MS (2026-01-01T00:00:00Z) is a multiple of every window used here, so
 // "start + 250" is 250 ms into a fixed window.

@@ -2,7 +2,7 @@ import { manualClock } from "#fixtures/clock";
 import { seededRandom } from "#fixtures/random";
 import { describe, expect, it } from "vitest";
 import { TokenBucket, TokenBucketLimiter } from "../src/token-bucket";
-import { mentions } from "./support/messages";
+import { mentions } from "#fixtures/messages";
 
 describe("capacity and refill", () => {
   it("starts full and lets a burst of exactly `capacity` through, then refuses", () => {
