@@ -138,6 +138,18 @@ describe("records: one JSON object per line, pino's shape", () => {
     expect(records()[0]).toEqual({ level: 30, time: expect.any(Number), kept: 1, msg: "x" });
   });
 
+  it("writes a fields object's own properties only, as JSON.stringify would", () => {
+    const { log, records } = capture();
+    const fields = Object.assign(Object.create({ inherited: "from the prototype" }) as object, { own: 1 });
+    log.info(fields, "x");
+    expect(records()[0], "a field inherited from a prototype is not the caller's data").toEqual({
+      level: 30,
+      time: expect.any(Number),
+      own: 1,
+      msg: "x",
+    });
+  });
+
   it("keeps a message with line feeds and quotes on one line", () => {
     const { log, records } = capture();
     log.info('user said "hi"\n{"level":60,"msg":"forged line"}');

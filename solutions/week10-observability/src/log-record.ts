@@ -18,9 +18,17 @@ export type Redactor = (record: Record<string, unknown>) => Record<string, unkno
 
 const UNCHANGED = Symbol("unchanged");
 
+// Read once: a loader may hand out node:util as a Proxy, and a property read per call adds up.
+const { isNativeError } = types;
+
 /** Errors from this realm and others (a vm context, a worker's structured clone). */
 export function isError(value: unknown): value is Error {
-  return typeof value === "object" && value !== null && (value instanceof Error || types.isNativeError(value));
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    // A plain record, most of what is logged, is answered without isNativeError's call into C++.
+    (value instanceof Error || (Object.getPrototypeOf(value) !== Object.prototype && isNativeError(value)))
+  );
 }
 
 /**
@@ -93,8 +101,13 @@ function read(source: object, key: string): unknown {
   try {
     return (source as Record<string, unknown>)[key];
   } catch (error) {
-    return `[Unserializable: ${describe(error)}]`;
+    return unserializable(error);
   }
+}
+
+/** What a value whose getter threw is written as. */
+function unserializable(error: unknown): string {
+  return `[Unserializable: ${describe(error)}]`;
 }
 
 function describe(error: unknown): string {
@@ -110,27 +123,66 @@ function describe(error: unknown): string {
  * its cause chain nested under `cause`, an AggregateError's errors. An error met twice on the
  * way is "[Circular]": a cause cycle must not hang or crash the logger.
  */
-export function serializeError(error: Error, seen: Set<unknown> = new Set()): SerializedError {
-  seen.add(error);
-  const constructor = read(error, "constructor");
+export function serializeError(error: Error, seen?: Set<unknown>): SerializedError {
+  seen?.add(error);
+  // The standard fields are read with literal keys, each guarded on its own: through read(),
+  // whose key varies, every one would be a generic property lookup, a third of the cost here.
+  let constructor: unknown;
+  let message: unknown;
+  let stack: unknown;
+  let errors: unknown;
+  try {
+    constructor = error.constructor;
+  } catch {
+    // The type then comes from the name.
+  }
+  try {
+    message = error.message;
+  } catch (failure) {
+    message = unserializable(failure);
+  }
+  try {
+    stack = error.stack;
+  } catch (failure) {
+    stack = unserializable(failure);
+  }
   const out: SerializedError = {
     type: typeof constructor === "function" && constructor.name ? constructor.name : String(read(error, "name")),
-    message: String(read(error, "message")),
-    stack: read(error, "stack") as string | undefined,
+    message: String(message),
+    stack: stack as string | undefined,
   };
-  const nested = (value: unknown): unknown =>
-    isError(value) ? (seen.has(value) ? "[Circular]" : serializeError(value, seen)) : value;
-  const errors = read(error, "errors");
-  if (Array.isArray(errors)) out.aggregateErrors = errors.map(nested);
+  // Made on the first nested error only: most errors have no cause to track.
+  let met = seen;
+  try {
+    errors = (error as { errors?: unknown }).errors;
+  } catch {
+    // Not an AggregateError's list, then.
+  }
+  if (Array.isArray(errors)) {
+    out.aggregateErrors = errors.map((item: unknown) =>
+      isError(item) ? nestedError(item, (met ??= new Set<unknown>().add(error))) : item,
+    );
+  }
   for (const key of Object.keys(error)) {
     if (key === "cause" || key in out) continue;
-    out[key] = nested(read(error, key));
+    const value = read(error, key);
+    out[key] = isError(value) ? nestedError(value, (met ??= new Set<unknown>().add(error))) : value;
   }
   if ("cause" in error) {
-    const cause = read(error, "cause");
-    if (cause !== undefined) out.cause = nested(cause);
+    let cause: unknown;
+    try {
+      cause = error.cause;
+    } catch (failure) {
+      cause = unserializable(failure);
+    }
+    if (isError(cause)) out.cause = nestedError(cause, (met ??= new Set<unknown>().add(error)));
+    else if (cause !== undefined) out.cause = cause;
   }
   return out;
+}
+
+function nestedError(error: Error, seen: Set<unknown>): unknown {
+  return seen.has(error) ? "[Circular]" : serializeError(error, seen);
 }
 
 const MAX_DEPTH = 64;
@@ -146,7 +198,7 @@ function sanitize(value: unknown, ancestors: object[]): unknown {
     try {
       return sanitize(toJSON.call(value), ancestors);
     } catch (error) {
-      return `[Unserializable: ${describe(error)}]`;
+      return unserializable(error);
     }
   }
   const inside = [...ancestors, value];

@@ -64,22 +64,30 @@ export function currentLogContext(): Fields | undefined {
 }
 
 /** Keys the logger owns: no binding, context or field may forge a record's level, time or message. */
-const RESERVED = new Set(["level", "time", "msg"]);
+function isReserved(key: string): boolean {
+  return key === "level" || key === "time" || key === "msg";
+}
 
-/** Reads a field that may be a throwing getter, and turns an Error into data. */
-function fieldValue(source: object, key: string): unknown {
-  let value: unknown;
+/** Reads a field that may be a throwing getter. */
+function read(source: object, key: string): unknown {
   try {
-    value = (source as Record<string, unknown>)[key];
+    return (source as Record<string, unknown>)[key];
   } catch (error) {
     return `[Unserializable: ${isError(error) ? error.message : String(error)}]`;
   }
+}
+
+/** A field's value as the record carries it: an Error turned into data. */
+function fieldValue(source: object, key: string): unknown {
+  const value = read(source, key);
   return isError(value) ? serializeError(value) : value;
 }
 
 function copyFields(target: Record<string, unknown>, source: object): void {
-  for (const key of Object.keys(source)) if (!RESERVED.has(key)) target[key] = fieldValue(source, key);
+  for (const key of Object.keys(source)) if (!isReserved(key)) target[key] = fieldValue(source, key);
 }
+
+const { hasOwnProperty } = Object.prototype;
 
 const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 const quotedKeys = new Map<string, string>();
@@ -106,7 +114,8 @@ function valueJson(value: unknown): string | undefined {
     case "bigint":
       return `"${value}"`;
     case "object":
-      return value === null ? "null" : (safeStringify(value) as string | undefined);
+      if (value === null) return "null";
+      return safeStringify(isError(value) ? serializeError(value) : value) as string | undefined;
     default:
       return undefined;
   }
@@ -119,10 +128,11 @@ function valueJson(value: unknown): string | undefined {
  */
 function fieldsJson(fields: object, taken?: ReadonlySet<string>, scoped?: Fields): string | undefined {
   let out = "";
-  for (const key of Object.keys(fields)) {
-    if (RESERVED.has(key)) continue;
+  // for...in with an own-property test: Object.keys' semantics without allocating its array per line.
+  for (const key in fields) {
+    if (!hasOwnProperty.call(fields, key) || isReserved(key)) continue;
     if (taken?.has(key) || (scoped !== undefined && Object.hasOwn(scoped, key))) return undefined;
-    const json = valueJson(fieldValue(fields, key));
+    const json = valueJson(read(fields, key));
     if (json === undefined) continue;
     out += out === "" ? `${quoteKey(key)}:${json}` : `,${quoteKey(key)}:${json}`;
   }
@@ -143,15 +153,18 @@ interface Core {
 }
 
 class JsonLogger implements Logger {
-  readonly trace: LogFn;
-  readonly debug: LogFn;
-  readonly info: LogFn;
-  readonly warn: LogFn;
-  readonly error: LogFn;
-  readonly fatal: LogFn;
+  // Declared, not defined: a class field would first be set to undefined, and a property that
+  // changes after creation is one V8 cannot treat as constant, which costs every call a check.
+  declare readonly trace: LogFn;
+  declare readonly debug: LogFn;
+  declare readonly info: LogFn;
+  declare readonly warn: LogFn;
+  declare readonly error: LogFn;
+  declare readonly fatal: LogFn;
   /** The bindings with their errors serialized, not yet redacted: for a record that overrides one. */
   readonly #bindings: Record<string, unknown> = {};
-  readonly #bindingKeys: ReadonlySet<string>;
+  /** Undefined without bindings: then no key needs checking against them. */
+  readonly #bindingKeys: ReadonlySet<string> | undefined;
   /** The bindings redacted and serialized once, when the logger is made: most records only splice them in. */
   readonly #bindingsJson: string;
 
@@ -160,7 +173,8 @@ class JsonLogger implements Logger {
     private readonly bindings: Fields,
   ) {
     copyFields(this.#bindings, bindings);
-    this.#bindingKeys = new Set(Object.keys(this.#bindings));
+    const keys = Object.keys(this.#bindings);
+    this.#bindingKeys = keys.length === 0 ? undefined : new Set(keys);
     this.#bindingsJson = fieldsJson(core.redact ? core.redact(this.#bindings) : this.#bindings) ?? "";
     const noop: LogFn = () => {};
     const method = (level: number): LogFn =>
@@ -229,7 +243,7 @@ class JsonLogger implements Logger {
     if (scoped !== undefined) copyFields(merged, scoped);
     if (fields !== undefined) copyFields(merged, fields);
     for (const key of Object.keys(merged)) {
-      if (!this.#bindingKeys.has(key)) continue;
+      if (!this.#bindingKeys?.has(key)) continue;
       // A field overrides a binding: serialize everything together so that the key appears once.
       const all = { ...this.#bindings, ...merged };
       return fieldsJson(redact ? redact(all) : all) ?? "";
