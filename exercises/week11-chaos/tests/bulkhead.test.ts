@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { AimdLimit } from "../src/adaptive-limit";
 import { Bulkhead } from "../src/bulkhead";
@@ -136,6 +137,64 @@ describe("a bulkhead: bounded concurrency and a bounded queue", () => {
       { latencyMs: 100, failed: false },
       { latencyMs: 250, failed: true },
     ]);
+  });
+
+  it("keeps arrival order when the limit grows while tasks wait: a newcomer never overtakes them", async () => {
+    const { started, task, finish } = tasks();
+    const limit = { current: 1, onSample: () => {} };
+    const bulkhead = new Bulkhead({ maxConcurrent: limit, maxQueue: 5, queueTimeoutMs: 1_000, clock: testClock() });
+    void bulkhead.run(task("a"));
+    void bulkhead.run(task("b"));
+    await settle();
+    limit.current = 2;
+    void bulkhead.run(task("c"));
+    await settle();
+    await finish("a");
+    expect(
+      started.slice(0, 3),
+      "b has waited longest: letting c start first because a slot looked free is how a queue starves its oldest",
+    ).toEqual(["a", "b", "c"]);
+  });
+
+  it("ignores an abort once the task has started: the caller gets the task's own result", async () => {
+    const { started, task, finish } = tasks();
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 5, queueTimeoutMs: 1_000, clock: testClock() });
+    void bulkhead.run(task("a"));
+    const controller = new AbortController();
+    const second = bulkhead.run(task("b"), { signal: controller.signal }).catch((error: unknown) => error);
+    await finish("a");
+    expect(started, "b got the slot a freed").toEqual(["a", "b"]);
+    controller.abort(new Error("too late to cancel"));
+    await finish("b");
+    expect(
+      await second,
+      "the signal only takes a task out of the queue; a task that runs holds its slot until it ends, and answers",
+    ).toBe("b");
+  });
+
+  it("leaves no listener on a long-lived signal once a task has left the queue, timed out or started", async () => {
+    const clock = testClock();
+    const { task, finish } = tasks();
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 5, queueTimeoutMs: 200, clock });
+    // One signal for many calls, as a server passes its shutdown signal to every request.
+    const shutdown = new AbortController();
+    void bulkhead.run(task("a"));
+    const late = bulkhead.run(task("b"), { signal: shutdown.signal }).catch((error: unknown) => error);
+    await clock.advance(200);
+    expect(await late).toBeInstanceOf(QueueTimeoutError);
+    expect(
+      getEventListeners(shutdown.signal, "abort"),
+      "a task that timed out in the queue must remove its abort listener: on a signal that lives as long as the " +
+        "server, every call would leave one behind",
+    ).toHaveLength(0);
+    const next = bulkhead.run(task("c"), { signal: shutdown.signal });
+    await finish("a");
+    expect(
+      getEventListeners(shutdown.signal, "abort"),
+      "a task that got its slot no longer listens either",
+    ).toHaveLength(0);
+    await finish("c");
+    expect(await next).toBe("c");
   });
 
   it("says how long a task waited when its queue timeout ran out", async () => {

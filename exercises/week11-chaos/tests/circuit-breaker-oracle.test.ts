@@ -137,7 +137,10 @@ const base: Options = {
   buckets: 10,
 };
 
-const scripts: { name: string; options: Options; steps: Step[] }[] = [
+/** Where the fake clock starts: a round time, unless a script says how far past one. */
+const START = Date.UTC(2026, 0, 1);
+
+const scripts: { name: string; options: Options; steps: Step[]; startsPastRoundMs?: number }[] = [
   {
     name: "opens above the threshold, fails fast, probes, and closes",
     options: base,
@@ -199,6 +202,15 @@ const scripts: { name: string; options: Options; steps: Step[] }[] = [
     ],
   },
   {
+    // Real breakers are created at any time, not on a round millisecond. Counted from the
+    // breaker's creation (as opossum does) or from the epoch, a failure at its start still
+    // lies in the window 950 ms later; bucket arithmetic that is off (now + createdAt) loses it.
+    name: "keeps a failure for the whole window when the breaker was created off a round time",
+    options: { ...base, volumeThreshold: 3, rollingWindowMs: 1_000, buckets: 10 },
+    startsPastRoundMs: 30,
+    steps: [{ call: "fail" }, { call: "fail" }, { wait: 950 }, { call: "fail" }, { wait: 5_000 }, { call: "ok" }],
+  },
+  {
     name: "lets one call of a burst through while half-open",
     options: { ...base, volumeThreshold: 1 },
     steps: [
@@ -217,7 +229,7 @@ const scripts: { name: string; options: Options; steps: Step[] }[] = [
 
 describe("the same scripts through opossum and through your breaker", () => {
   beforeEach(() => {
-    vi.useFakeTimers({ now: Date.UTC(2026, 0, 1) });
+    vi.useFakeTimers({ now: START });
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -225,11 +237,13 @@ describe("the same scripts through opossum and through your breaker", () => {
 
   for (const script of scripts) {
     it(`${script.name}: same states, same answers`, async () => {
+      const startAt = START + (script.startsPastRoundMs ?? 0);
+      vi.setSystemTime(startAt);
       const reference = oracle(script.options);
       const expected = await play(reference, script.steps);
       reference.shutdown();
       vi.useRealTimers();
-      vi.useFakeTimers({ now: Date.UTC(2026, 0, 1) });
+      vi.useFakeTimers({ now: startAt });
       const actual = await play(ours(script.options), script.steps);
       expect(
         actual,

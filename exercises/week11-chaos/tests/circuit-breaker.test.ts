@@ -393,6 +393,10 @@ describe("events and options", () => {
     expect(() => new CircuitBreaker(action, { errorThresholdPercentage: 0 })).not.toThrow();
     expect(() => new CircuitBreaker(action, { errorThresholdPercentage: 100 })).not.toThrow();
     expect(() => new CircuitBreaker(action, { buckets: 0 })).toThrow(RangeError);
+    expect(
+      () => new CircuitBreaker(action, { rollingWindowMs: 1_000, buckets: -2 }),
+      "a negative bucket count divides the window, yet makes no window at all",
+    ).toThrow(RangeError);
     expect(() => new CircuitBreaker(action, { rollingWindowMs: 1_000, buckets: 2.5 })).toThrow(RangeError);
     expect(() => new CircuitBreaker(action, { rollingWindowMs: 1_000, buckets: 1 })).not.toThrow();
     expect(() => new CircuitBreaker(action, { rollingWindowMs: 0, buckets: 1 })).toThrow(RangeError);

@@ -1,4 +1,4 @@
-import express, { type Express } from "express";
+import express, { type ErrorRequestHandler, type Express } from "express";
 import request from "supertest";
 import { afterEach, describe, expect, it } from "vitest";
 import { Bulkhead } from "../src/bulkhead";
@@ -28,13 +28,18 @@ function app(work: () => Promise<void>, shedding?: LoadSheddingOptions): Express
     res.send("done");
   });
   application.get("/block", (_req, res) => {
-    const until = performance.now() + 300;
-    while (performance.now() < until) {
-      // Blocks the event loop on purpose: the CPU-bound request every service meets one day.
-    }
+    block(300);
     res.send("blocked");
   });
   return application;
+}
+
+/** Blocks the event loop on purpose: the CPU-bound request every service meets one day. */
+function block(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy
+  }
 }
 
 const idle = () => Promise.resolve();
@@ -95,7 +100,8 @@ describe("shedding on a signal", () => {
   });
 
   it("sheds after the event loop was blocked, measured by eventLoopMonitor, and recovers when it is free", async () => {
-    const monitor = eventLoopMonitor({ intervalMs: 20, windowMs: 2_000 });
+    // Sampled every 100 ms: a calm loop must then read well under 150 ms, not "late by one interval".
+    const monitor = eventLoopMonitor({ intervalMs: 100, windowMs: 2_000 });
     monitors.push(monitor);
     const bulkhead = new Bulkhead({ maxConcurrent: 50, maxQueue: 50, queueTimeoutMs: 1_000 });
     const application = app(idle, { bulkhead, eventLoopDelayMs: monitor.delayMs, maxEventLoopDelayMs: 150 });
@@ -111,6 +117,31 @@ describe("shedding on a signal", () => {
       );
       expect((await fetch(`${base}/work`)).status, "a calm loop serves again").toBe(200);
     });
+  });
+});
+
+describe("the event-loop monitor", () => {
+  it("starts with its defaults, refuses a window shorter than its interval, and samples nothing after close()", async () => {
+    const defaults = eventLoopMonitor();
+    monitors.push(defaults);
+    expect(defaults.delayMs(), "a fresh monitor reports a delay in ms").toBeGreaterThanOrEqual(0);
+    expect(
+      () => eventLoopMonitor({ intervalMs: 50, windowMs: 10 }),
+      "a window shorter than one interval remembers nothing",
+    ).toThrow(RangeError);
+    const oneInterval = eventLoopMonitor({ intervalMs: 50, windowMs: 50 });
+    monitors.push(oneInterval);
+
+    const monitor = eventLoopMonitor({ intervalMs: 20, windowMs: 2_000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    monitor.close();
+    const before = monitor.delayMs();
+    block(300);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(
+      monitor.delayMs(),
+      "a closed monitor has stopped its timer and histogram: a 300 ms block after close() must not show",
+    ).toBeLessThan(before + 150);
   });
 });
 
@@ -161,6 +192,35 @@ describe("the rules of the middleware", () => {
     expect(() => eventLoopMonitor({ intervalMs: 0 })).toThrow(RangeError);
   });
 
+  it("hands an error that is not a refusal to next(error), for the app's error handler", async () => {
+    class BrokenBulkhead extends Bulkhead {
+      override run<T>(): Promise<T> {
+        return Promise.reject(new Error("the bulkhead itself broke"));
+      }
+    }
+    const seen: unknown[] = [];
+    const application = express();
+    application.use(
+      loadShedding({ bulkhead: new BrokenBulkhead({ maxConcurrent: 1, maxQueue: 0, queueTimeoutMs: 100 }) }),
+    );
+    application.get("/work", (_req, res) => void res.send("done"));
+    const handler: ErrorRequestHandler = (error, _req, res, _next) => {
+      seen.push(error);
+      res.status(500).send("handled");
+    };
+    application.use(handler);
+    const response = await request(application).get("/work");
+    expect(
+      response.status,
+      "only BulkheadFullError and QueueTimeoutError mean 'no capacity': a 503 for any other error hides a bug " +
+        "behind a retryable answer",
+    ).toBe(500);
+    expect(
+      seen.map((error) => (error as Error).message),
+      "the error reached the app's error handler",
+    ).toEqual(["the bulkhead itself broke"]);
+  });
+
   it("answers 503 to a request whose wait in the queue ran out", async () => {
     const held: (() => void)[] = [];
     const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 1, queueTimeoutMs: 100 });
@@ -195,6 +255,63 @@ describe("the rules of the middleware", () => {
       );
       held.shift()?.();
       expect((await first).status).toBe(200);
+    });
+  });
+});
+
+describe("clients that go away", () => {
+  it("frees the slot of a running request as soon as its client disconnects", async () => {
+    const held: (() => void)[] = [];
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 0, queueTimeoutMs: 1_000 });
+    const application = app(() => new Promise<void>((resolve) => held.push(resolve)), { bulkhead });
+    await serving(application, async (base) => {
+      const leaving = new AbortController();
+      const gone = fetch(`${base}/work`, { signal: leaving.signal }).catch(() => undefined);
+      await eventually(() => bulkhead.active === 1, "the request running");
+      leaving.abort();
+      await gone;
+      await eventually(
+        () => bulkhead.active === 0,
+        "the slot being freed: nobody will read this response, so waiting for its 'finish' holds the slot forever",
+      );
+      held.shift()?.();
+    });
+  });
+
+  it("gives no slot to a request whose client left before it reached the middleware", async () => {
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 0, queueTimeoutMs: 1_000 });
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    let clientLeft!: () => void;
+    const left = new Promise<void>((resolve) => (clientLeft = resolve));
+    let arrived = false;
+    const application = express();
+    // A slow step before the shedding (an authentication call, say), during which the client gives up.
+    application.use(async (req, res, next) => {
+      if (req.path === "/slow") {
+        arrived = true;
+        res.once("close", clientLeft);
+        await gate;
+      }
+      next();
+    });
+    application.use(loadShedding({ bulkhead }));
+    application.get("/slow", (_req, res) => void res.send("too late"));
+    application.get("/work", (_req, res) => void res.send("done"));
+    await serving(application, async (base) => {
+      const leaving = new AbortController();
+      const gone = fetch(`${base}/slow`, { signal: leaving.signal }).catch(() => undefined);
+      await eventually(() => arrived, "the request reaching the slow first step");
+      leaving.abort();
+      await gone;
+      await within(left, "the server seeing the client leave");
+      openGate();
+      await eventually(() => bulkhead.active === 0, "the abandoned request releasing whatever it took");
+      const next = await within(fetch(`${base}/work`), "the next request being answered");
+      expect(
+        next.status,
+        "its 'close' came before the middleware could listen for it: a slot taken now would never be given back",
+      ).toBe(200);
     });
   });
 });

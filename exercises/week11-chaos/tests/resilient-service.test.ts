@@ -57,6 +57,43 @@ describe("a healthy service", () => {
     expect(attempts() - before, "a missing row is an answer, not a failure: retrying it only adds load").toBe(1);
   });
 
+  it("takes a write that a newer version superseded as done, without applying it, and refuses an unknown product", async () => {
+    const { service } = await rig();
+    // Another instance, its clock a day ahead, wrote p12 last: its version is higher than any of ours.
+    const ahead = (Date.now() + 86_400_000) * 1000;
+    await postgres.query("UPDATE products SET name = 'from ahead', version = $1 WHERE id = 'p12'", [ahead]);
+    const written = await service.updateProduct("p12", { name: "behind", priceCents: 1 });
+    expect(written.id, "a superseded write is not an error: a newer one is already there").toBe("p12");
+    const { rows } = await postgres.query<{ name: string }>("SELECT name FROM products WHERE id = 'p12'");
+    expect(rows[0]?.name, "and it must not overwrite the newer version").toBe("from ahead");
+    await expect(
+      service.updateProduct("nope", { name: "x", priceCents: 1 }),
+      "a write to a product that does not exist is the caller's mistake: ProductNotFoundError",
+    ).rejects.toBeInstanceOf(ProductNotFoundError);
+  });
+
+  it("keeps writes in order when the clock steps back", async () => {
+    const { service, clock } = await rig();
+    await service.updateProduct("p15", { name: "first", priceCents: 1 });
+    clock.shift(-60_000); // an NTP correction, say
+    await service.updateProduct("p15", { name: "second", priceCents: 2 });
+    const { rows } = await postgres.query<{ name: string }>("SELECT name FROM products WHERE id = 'p15'");
+    expect(
+      rows[0]?.name,
+      "the second write was acknowledged, so Postgres must hold it: a version taken from a clock that went back " +
+        "is lower than the first one's, and the write is silently lost",
+    ).toBe("second");
+  });
+
+  it("keeps its cache entries under cachePrefix, catalog: by default", async () => {
+    const { service } = await rig();
+    await service.getProduct("p14");
+    expect(await redis.client().exists("catalog:p14"), "the default prefix is catalog:").toBe(1);
+    const custom = await rig({ cachePrefix: "shop:" });
+    await custom.service.getProduct("p14");
+    expect(await redis.client().exists("shop:p14"), "and cachePrefix replaces it").toBe(1);
+  });
+
   it("never lets a timed-out write that reaches Postgres late overwrite a newer acknowledged one", async () => {
     const { service, pgProxy } = await rig({ dbTimeoutMs: 500, maxAttempts: 1 });
     await service.getProduct("p10");
@@ -92,6 +129,22 @@ describe("when Postgres fails", () => {
       service.getProduct("p6"),
       "nothing cached and no database: say so with ServiceUnavailableError",
     ).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(
+      service.updateProduct("p5", { name: "lost", priceCents: 5 }),
+      "a write Postgres could not commit is not acknowledged: ServiceUnavailableError",
+    ).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+
+  it("counts unknown products as answers: a run of them does not open the Postgres breaker", async () => {
+    const { service, clock } = await rig({ dbBreaker: { volumeThreshold: 5, resetTimeoutMs: 60_000 } });
+    for (let i = 0; i < 10; i++) {
+      await expect(service.getProduct(`missing-${i}`)).rejects.toBeInstanceOf(ProductNotFoundError);
+    }
+    clock.shift(2_000); // whatever is cached is no longer fresh: the next read asks Postgres
+    expect(
+      (await service.getProduct("p13")).source,
+      "ten 'no such product' answers are not ten Postgres failures: the breaker must stay closed",
+    ).toBe("database");
   });
 
   it("gives up on a hanging Postgres after its timeout instead of waiting for it", async () => {

@@ -60,6 +60,19 @@ describe("a retry budget", () => {
     expect(later.tryRetry(), "requests older than the window pay for nothing").toBe(false);
   });
 
+  it("forgets requests once they leave the window, wherever in the window they were counted", async () => {
+    const clock = testClock();
+    const budget = new RetryBudget({ ratio: 0.5, windowMs: 1_000, clock });
+    for (let i = 0; i < 4; i++) budget.recordRequest();
+    await clock.advance(500);
+    for (let i = 0; i < 4; i++) budget.recordRequest();
+    await clock.advance(600);
+    expect(
+      [budget.tryRetry(), budget.tryRetry(), budget.tryRetry()],
+      "the 4 requests of 1.1 s ago are out of the window, the 4 of 0.6 s ago pay for 2 retries",
+    ).toEqual([true, true, false]);
+  });
+
   it("rejects options that make no sense with RangeError", async () => {
     expect(() => new RetryBudget({ ratio: -0.1 })).toThrow(RangeError);
     expect(() => new RetryBudget({ ratio: 0.1, minRetriesPerSecond: -1 })).toThrow(RangeError);

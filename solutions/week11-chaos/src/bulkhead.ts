@@ -105,7 +105,7 @@ export class Bulkhead {
           this.#start(task).then(resolve, reject);
         },
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      signal?.addEventListener("abort", onAbort);
       this.#queue.push(waiter);
     });
   }

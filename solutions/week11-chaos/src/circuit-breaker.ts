@@ -85,9 +85,11 @@ export class CircuitBreaker<Args extends unknown[], Result> {
   readonly #fallback: CircuitBreakerOptions<Args, Result>["fallback"];
   readonly #listeners = new Set<(change: StateChange) => void>();
   #state: BreakerState = "closed";
-  #openedAt = 0;
+  /** When the state last changed: for an open breaker, when it opened. */
+  #since = 0;
   /** Bumped on every state change: an outcome from an older period decides nothing. */
   #period = 0;
+  /** True while the half-open probe is out; every state change ends it. */
   #probing = false;
 
   constructor(action: (...args: Args) => Promise<Result>, options: CircuitBreakerOptions<Args, Result> = {}) {
@@ -123,7 +125,7 @@ export class CircuitBreaker<Args extends unknown[], Result> {
   /** Calls the action through the breaker: refused when open, timed out, counted, maybe replaced by the fallback. */
   fire(...args: Args): Promise<Result> {
     this.#refresh();
-    if (this.#state === "open" || (this.#state === "half-open" && this.#probing)) {
+    if (this.#state === "open" || this.#probing) {
       return this.#fail(new BreakerOpenError(), args);
     }
     if (this.#state === "half-open") this.#probing = true;
@@ -152,23 +154,16 @@ export class CircuitBreaker<Args extends unknown[], Result> {
       // A synchronous throw inside the action is a failure like any other.
       return Promise.reject(error);
     }
+    // A promise settles once: whichever of the answer and the timer comes first decides, and
+    // the later one is a no-op (the answer also cancels the timer, so none is left behind).
     return new Promise<Result>((resolve, reject) => {
-      let settled = false;
-      const cancel = this.#clock.setTimer(this.#timeoutMs, () => {
-        if (settled) return;
-        settled = true;
-        reject(new TimeoutError(this.#timeoutMs));
-      });
+      const cancel = this.#clock.setTimer(this.#timeoutMs, () => reject(new TimeoutError(this.#timeoutMs)));
       Promise.resolve(pending).then(
         (value) => {
-          if (settled) return;
-          settled = true;
           cancel();
           resolve(value);
         },
         (error: unknown) => {
-          if (settled) return;
-          settled = true;
           cancel();
           reject(error);
         },
@@ -187,8 +182,7 @@ export class CircuitBreaker<Args extends unknown[], Result> {
     // opened) describes a past the breaker has already acted on.
     if (period !== this.#period) return;
     if (this.#state === "half-open") {
-      this.#probing = false;
-      this.#moveTo(failed ? "open" : "closed");
+      this.#moveTo(failed ? "open" : "closed"); // which ends the probe
       return;
     }
     const now = this.#clock.now();
@@ -199,7 +193,7 @@ export class CircuitBreaker<Args extends unknown[], Result> {
   }
 
   #refresh(): void {
-    if (this.#state === "open" && this.#clock.now() - this.#openedAt >= this.#resetTimeoutMs) this.#moveTo("half-open");
+    if (this.#state === "open" && this.#clock.now() - this.#since >= this.#resetTimeoutMs) this.#moveTo("half-open");
   }
 
   #moveTo(to: BreakerState): void {
@@ -208,9 +202,10 @@ export class CircuitBreaker<Args extends unknown[], Result> {
     this.#state = to;
     this.#period++;
     this.#probing = false;
-    if (to === "open") this.#openedAt = at;
-    // Old failures predate the recovery the probe just proved: start the window afresh.
-    if (to === "closed") this.#window.clear();
+    this.#since = at;
+    // Only a closed breaker records outcomes, and a closed period is judged by its own calls
+    // alone: the failures that opened the breaker predate the recovery a probe proves.
+    this.#window.clear();
     for (const listener of this.#listeners) {
       try {
         listener({ from, to, at });

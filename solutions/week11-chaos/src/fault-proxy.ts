@@ -7,10 +7,12 @@ const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 /** A throttled chunk is cut into pieces worth this long, so data trickles instead of bursting. */
 const BANDWIDTH_PIECE_MS = 50;
 
-function requireNumber(name: string, value: number | undefined, min: number, max = Number.POSITIVE_INFINITY): void {
+/** Checks `owner[field]`, when it is set, against [min, max]. */
+function requireInRange<T extends object>(owner: T, field: keyof T & string, min: number, max = Infinity): void {
+  const value = owner[field];
   if (value === undefined) return;
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be a number in [${min}, ${max}] (got ${value})`);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw new RangeError(`${field} must be a number in [${min}, ${max}] (got ${String(value)})`);
   }
 }
 
@@ -18,23 +20,23 @@ function validate(spec: ToxicSpec): void {
   if (spec.stream !== "upstream" && spec.stream !== "downstream") {
     throw new RangeError(`stream must be upstream or downstream`);
   }
-  requireNumber("toxicity", spec.toxicity, 0, 1);
+  requireInRange(spec, "toxicity", 0, 1);
   switch (spec.type) {
     case "latency":
-      requireNumber("latencyMs", spec.latencyMs, 0);
-      requireNumber("jitterMs", spec.jitterMs, 0, spec.latencyMs);
+      requireInRange(spec, "latencyMs", 0);
+      requireInRange(spec, "jitterMs", 0, spec.latencyMs);
       return;
     case "bandwidth":
-      requireNumber("bytesPerSecond", spec.bytesPerSecond, 1);
+      requireInRange(spec, "bytesPerSecond", 1);
       return;
     case "slicer":
-      requireNumber("averageSize", spec.averageSize, 1);
-      requireNumber("sizeVariation", spec.sizeVariation, 0, spec.averageSize - 1);
-      requireNumber("delayMs", spec.delayMs, 0);
+      requireInRange(spec, "averageSize", 1);
+      requireInRange(spec, "sizeVariation", 0, spec.averageSize - 1);
+      requireInRange(spec, "delayMs", 0);
       return;
     case "timeout":
     case "reset_peer":
-      requireNumber("timeoutMs", spec.timeoutMs, 0);
+      requireInRange(spec, "timeoutMs", 0);
       return;
     default:
       throw new RangeError(`unknown toxic type ${(spec as { type: string }).type}`);
@@ -50,7 +52,7 @@ class Connection {
   readonly toxicTimers = new Map<string, NodeJS.Timeout>();
   /** Wake-ups of pending sleeps and drain waits, so closing never leaves a timer or a hung pump. */
   readonly waiters = new Set<() => void>();
-  links: Link[] = [];
+  readonly links: Link[] = [];
 
   constructor(
     readonly id: number,
@@ -106,7 +108,6 @@ class Link {
   #queued = 0;
   #pumping = false;
   #ended = false;
-  #pausedByUs = false;
   #bandwidthFreeAt = 0;
 
   constructor(
@@ -127,10 +128,7 @@ class Link {
     this.#queue.push({ chunk, at: performance.now() });
     this.#queued += chunk.length;
     // Stop reading before the queue passes its bound; TCP flow control then holds the sender.
-    if (this.#queued >= this.proxy.highWaterMark && !this.#pausedByUs) {
-      this.#pausedByUs = true;
-      this.source.pause();
-    }
+    if (this.#queued >= this.proxy.highWaterMark) this.source.pause();
     this.proxy.notePeak();
     void this.#pump();
   }
@@ -149,12 +147,11 @@ class Link {
         await this.#deliver(item.chunk, item.at);
         this.#queue.shift();
         this.#queued -= item.chunk.length;
-        if (this.#pausedByUs && this.#queued < this.proxy.highWaterMark && !this.conn.closed) {
-          this.#pausedByUs = false;
-          this.source.resume();
-        }
+        // Resuming a socket that reads already does nothing.
+        if (this.#queued < this.proxy.highWaterMark && !this.conn.closed) this.source.resume();
       }
-      if (this.#ended && this.#queue.length === 0 && !this.conn.closed) this.dest.end();
+      // The queue is empty here unless the connection closed.
+      if (this.#ended && !this.conn.closed) this.dest.end();
     } finally {
       this.#pumping = false;
     }
@@ -168,7 +165,7 @@ class Link {
     let latency = 0;
     for (const t of toxics) if (t.type === "latency") latency += t.latencyMs + (t.jitterMs ?? 0) * (2 * random() - 1);
     // Counted from when the chunk was read, so back-to-back chunks are delayed, not queued up.
-    if (latency > 0) await this.conn.sleep(readAt + latency - performance.now());
+    await this.conn.sleep(readAt + latency - performance.now());
 
     let pieces = [chunk];
     let sliceDelay = 0;
@@ -186,7 +183,7 @@ class Link {
 
     for (let i = 0; i < pieces.length && !this.conn.closed; i++) {
       const piece = pieces[i]!;
-      if (i > 0 && sliceDelay > 0) await this.conn.sleep(sliceDelay);
+      if (i > 0) await this.conn.sleep(sliceDelay);
       if (rate > 0) {
         const now = performance.now();
         this.#bandwidthFreeAt = Math.max(now, this.#bandwidthFreeAt) + (piece.length * 1000) / rate;
@@ -222,7 +219,7 @@ class ProxyCore {
   constructor(readonly options: FaultProxyOptions) {
     this.random = options.random ?? Math.random;
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
-    requireNumber("highWaterMark", this.highWaterMark, 1);
+    requireInRange(options, "highWaterMark", 1);
   }
 
   buffered(): number {
@@ -241,8 +238,8 @@ class ProxyCore {
 
   /** A toxic and a connection meet (either is new): roll its toxicity once, start its timer. */
   meet(conn: Connection, toxic: Toxic): void {
-    const toxicity = toxic.toxicity ?? 1;
-    const applies = toxicity >= 1 || (toxicity > 0 && this.random() < toxicity);
+    // random() is in [0, 1): toxicity 1 always applies, 0 never does.
+    const applies = this.random() < (toxic.toxicity ?? 1);
     conn.affected.set(toxic.name, applies);
     if (!applies || (toxic.type !== "timeout" && toxic.type !== "reset_peer")) return;
     if (toxic.type === "timeout" && toxic.timeoutMs === 0) return; // silent until removed
@@ -259,8 +256,7 @@ class ProxyCore {
 
   forget(conn: Connection, name: string): void {
     conn.affected.delete(name);
-    const timer = conn.toxicTimers.get(name);
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimeout(conn.toxicTimers.get(name));
     conn.toxicTimers.delete(name);
   }
 }
@@ -274,7 +270,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     socket.on("close", () => sockets.delete(socket));
   };
 
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+  // Half-open: a peer that has finished sending may still be waiting for the answer.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
     const upstream = net.connect({ host: options.upstream.host, port: options.upstream.port, allowHalfOpen: true });
     track(client);
     track(upstream);
@@ -284,7 +281,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     core.connections.add(conn);
     const up = new Link("upstream", client, upstream, conn, core);
     const down = new Link("downstream", upstream, client, conn, core);
-    conn.links = [up, down];
+    conn.links.push(up, down);
     for (const toxic of core.toxics) core.meet(conn, toxic);
 
     client.on("data", (chunk: Buffer) => up.push(chunk));
@@ -299,9 +296,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     upstream.on("close", () => {
       if (client.writableEnded || client.destroyed) conn.destroy();
     });
-    client.resume();
   });
-  server.on("connection", track);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -353,9 +348,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const conn of [...core.connections]) conn.destroy();
         for (const socket of sockets) socket.destroy();
-        await Promise.all(
-          [...sockets].map((s) => (s.closed ? Promise.resolve() : new Promise((r) => s.once("close", r)))),
-        );
+        // The set holds the sockets whose 'close' has not come yet (`closed` turns true earlier,
+        // while the handle is still open).
+        await Promise.all([...sockets].map((s) => new Promise((r) => s.once("close", r))));
         await stopped;
       })();
       return closing;

@@ -23,13 +23,9 @@ export function isHealthCheck(req: Request): boolean {
   return (req.method === "GET" || req.method === "HEAD") && HEALTH_PATHS.has(req.path);
 }
 
-function shed(res: Response, retryAfterSeconds: number, reason: string): void {
-  if (res.headersSent) return;
-  res
-    .status(503)
-    .set("Retry-After", String(retryAfterSeconds))
-    .type("application/problem+json")
-    .send(JSON.stringify({ type: "about:blank", title: "Service Unavailable", status: 503, detail: reason }));
+/** Every refusal happens before the request reached its handler, so nothing was sent yet. */
+function shed(res: Response, retryAfterSeconds: number): void {
+  res.set("Retry-After", String(retryAfterSeconds)).sendStatus(503);
 }
 
 /**
@@ -47,32 +43,28 @@ export function loadShedding(options: LoadSheddingOptions): RequestHandler {
 
   return (req, res, next) => {
     if (isExempt(req)) return next();
-    if (options.eventLoopDelayMs && options.eventLoopDelayMs() > maxDelay) {
-      return shed(res, retryAfter, "the event loop is overloaded");
-    }
-    // A client that gives up while waiting must free its place in the queue.
+    if (options.eventLoopDelayMs && options.eventLoopDelayMs() > maxDelay) return shed(res, retryAfter);
+    // A client that gives up while waiting must free its place in the queue. A response
+    // closes once it is sent, too: the bulkhead ignores an abort once the task has started.
     const abandoned = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) abandoned.abort(new Error("client went away"));
-    };
-    res.once("close", onClose);
+    res.once("close", () => abandoned.abort());
     options.bulkhead
       .run(
         () =>
           new Promise<void>((resolve) => {
+            // 'close' has been emitted already when the client left before this point.
             if (res.writableEnded || res.destroyed) return resolve();
-            res.once("finish", resolve);
+            // Emitted once the response is sent or the connection dropped: the slot is free then.
             res.once("close", resolve);
             next();
           }),
         { signal: abandoned.signal },
       )
       .catch((error: unknown) => {
-        if (error instanceof BulkheadFullError) shed(res, retryAfter, "too many requests in progress");
-        else if (error instanceof QueueTimeoutError) shed(res, retryAfter, "waited too long for capacity");
+        if (error instanceof BulkheadFullError || error instanceof QueueTimeoutError) shed(res, retryAfter);
+        // Any other refusal but our own abort (the client is gone, nobody to answer) is an error.
         else if (!abandoned.signal.aborted) next(error);
-      })
-      .finally(() => res.off("close", onClose));
+      });
   };
 }
 
@@ -97,14 +89,15 @@ export function eventLoopMonitor(options: EventLoopMonitorOptions = {}): EventLo
   if (!(intervalMs > 0) || !(windowMs >= intervalMs)) {
     throw new RangeError("intervalMs must be positive and windowMs at least intervalMs");
   }
-  const histogram = monitorEventLoopDelay({ resolution: Math.max(1, Math.min(10, intervalMs / 2)) });
+  // Its default resolution (10 ms) catches a block that ends between two ticks; a longer one
+  // also shows in how late the tick is, even if the histogram's own timer has not run yet.
+  const histogram = monitorEventLoopDelay();
   histogram.enable();
   const samples = new Array<number>(Math.ceil(windowMs / intervalMs)).fill(0);
   let next = 0;
   let last = performance.now();
   const timer = setInterval(() => {
     const now = performance.now();
-    // The histogram sees a blocked loop only once it resumes; how late this tick is says so too.
     samples[next] = Math.max(histogram.max / 1e6, now - last - intervalMs);
     next = (next + 1) % samples.length;
     last = now;

@@ -130,8 +130,8 @@ export class ResilientService {
       resetTimeoutMs: 1_000,
       rollingWindowMs: 5_000,
       ...options.dbBreaker,
-      // Backstop only: #withClient enforces dbTimeoutMs itself, releasing the connection.
-      timeoutMs: this.#dbTimeoutMs * 2,
+      // The breaker's own timeout (its default) is only a backstop: #withClient enforces
+      // dbTimeoutMs itself, and releases the connection when it does.
       errorFilter: notFound,
       clock: this.#clock,
     });
@@ -140,7 +140,6 @@ export class ResilientService {
       resetTimeoutMs: 500,
       rollingWindowMs: 5_000,
       ...options.cacheBreaker,
-      timeoutMs: this.#cacheTimeoutMs * 2,
       clock: this.#clock,
     });
   }
@@ -194,8 +193,9 @@ export class ResilientService {
         ]);
         if (current.rows.length === 0) throw new ProductNotFoundError(id);
         // Our version or a newer one is there: an earlier attempt of ours committed (its answer
-        // was lost), or a later write superseded this one. Either way it is done.
-        return { id, name: changes.name, priceCents: changes.priceCents, version };
+        // was lost), or a later write superseded this one. Either way it is done, and what
+        // Postgres holds is what the caller and the cache should see.
+        return toProduct(current.rows[0]!);
       });
     } catch (error) {
       if (error instanceof ProductNotFoundError) throw error;
@@ -263,13 +263,15 @@ export class ResilientService {
   }
 
   async #cached(id: string): Promise<{ product: Product; cachedAt: number } | undefined> {
+    let entry: Record<string, string>;
     try {
-      const entry = (await this.#cache.fire((redis) => redis.hgetall(this.#prefix + id))) as Record<string, string>;
-      if (!entry.product || !entry.cachedAt) return undefined;
-      return { product: JSON.parse(entry.product) as Product, cachedAt: Number(entry.cachedAt) };
+      entry = (await this.#cache.fire((redis) => redis.hgetall(this.#prefix + id))) as Record<string, string>;
     } catch {
       return undefined; // Redis is down or slow: read through to Postgres
     }
+    // Only the fill script writes an entry, all its fields in one HSET: none, or all of them.
+    if (entry.product === undefined) return undefined;
+    return { product: JSON.parse(entry.product) as Product, cachedAt: Number(entry.cachedAt) };
   }
 
   async #fill(product: Product): Promise<void> {
