@@ -54,7 +54,11 @@ interface Spare {
   child: ChildProcess;
 }
 const SPARE = Symbol.for("kata.pool.spare-fork");
-const spareHolder = globalThis as unknown as Record<symbol, Spare | undefined>;
+const SPARE_EXIT_HOOK = Symbol.for("kata.pool.spare-exit-hook");
+const spareHolder = globalThis as unknown as Record<symbol, Spare | boolean | undefined> & {
+  [SPARE]?: Spare;
+  [SPARE_EXIT_HOOK]?: boolean;
+};
 
 function keepSpare(key: string, start: () => ChildProcess): void {
   if (spareHolder[SPARE] !== undefined) return;
@@ -67,7 +71,11 @@ function keepSpare(key: string, start: () => ChildProcess): void {
   child.once("exit", () => {
     if (spareHolder[SPARE]?.child === child) spareHolder[SPARE] = undefined;
   });
-  process.once("exit", () => child.kill("SIGKILL"));
+  // One listener for the process, whichever spare is current (a watch session makes many).
+  if (!spareHolder[SPARE_EXIT_HOOK]) {
+    spareHolder[SPARE_EXIT_HOOK] = true;
+    process.once("exit", () => spareHolder[SPARE]?.child.kill("SIGKILL"));
+  }
 }
 
 /** The spare, if it was started for the same script, arguments and environment and is still alive. */
