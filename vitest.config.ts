@@ -57,7 +57,9 @@ const course = {
     setupFiles: mutating
       ? []
       : [
-          // First, before any learner module: pin what the verdict depends on.
+          // First, so its after-each hook runs last: failed tests' errors leave without stacks.
+          "checker/vitest/setup-lean-errors.ts",
+          // Before any learner module: pin what the verdict depends on.
           "checker/vitest/setup-runtime-lock.ts",
           "checker/vitest/setup-watchdog.ts",
           "checker/vitest/setup-output-cap.ts",
@@ -86,6 +88,9 @@ const checker = {
 };
 
 export default defineConfig({
+  // Vitest orders a run's files by their last durations, slowest first; the skeletons and the
+  // solutions take very different times, so each target keeps its own record.
+  cacheDir: `node_modules/.vite/${target}`,
   test: {
     teardownTimeout: 5_000,
     // Vitest defaults to cores - 1, a single fork on a 2-core machine; most kata tests wait on

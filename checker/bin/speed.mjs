@@ -120,6 +120,8 @@ async function watchCase() {
   try {
     await nextRun(1);
     for (let i = 0; i < runs; i++) {
+      // A learner reads the report before saving again: the session is idle for a moment.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       const started = performance.now();
       // Every save changes the content: an unchanged write may be skipped by the watcher.
       writeFileSync(source, i % 2 ? original : `${original}\n`);

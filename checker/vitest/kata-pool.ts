@@ -74,7 +74,7 @@ function keepSpare(key: string, start: () => ChildProcess): void {
   // One listener for the process, whichever spare is current (a watch session makes many).
   if (!spareHolder[SPARE_EXIT_HOOK]) {
     spareHolder[SPARE_EXIT_HOOK] = true;
-    process.once("exit", () => spareHolder[SPARE]?.child.kill("SIGKILL"));
+    process.once("exit", dropSpareFork);
   }
 }
 
@@ -159,7 +159,8 @@ class KataForksWorker implements PoolWorker {
     // second on a busy machine), so one is started ahead, while the learner is typing.
     const spareKey = JSON.stringify([script, spawnOptions.execArgv, env]);
     const child = (!sandbox && takeSpare(spareKey)) || start();
-    if (!sandbox && this.settings.warmSpare) keepSpare(spareKey, start);
+    // The next one starts once this fork is done: started now, it would take CPU from this run.
+    if (!sandbox && this.settings.warmSpare) child.once("exit", () => keepSpare(spareKey, start));
     this.child = child;
     liveForks().add(this);
     child.stdout?.on("data", (chunk: Buffer) => this.forward(chunk, process.stdout));

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 
 // The machine's processes as Linux shows them in /proc. Elsewhere (macOS, a locked-down
 // container) the table is empty and callers fall back to what they know.
@@ -57,9 +57,52 @@ function residentBytes(pid: number): number {
   }
 }
 
-/** Resident memory of a process and everything it started, in bytes (0 where /proc is unavailable). */
+// Whether the kernel lists each thread's children (CONFIG_PROC_CHILDREN): a walk down from
+// one process then reads a few files instead of every process's.
+const listsChildren = existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
+
+/** The processes started by `pid`'s threads (the list may miss one being started that moment). */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return found;
+  }
+  for (const tid of threads) {
+    try {
+      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" "))
+        if (child.trim()) found.push(Number(child));
+    } catch {
+      // The thread ended while we looked.
+    }
+  }
+  return found;
+}
+
+/** Pids of every process below `root`, walking down from it. */
+function descendantsByChildren(root: number): number[] {
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of childrenOf(queue.shift()!)) {
+      if (found.includes(child)) continue;
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/**
+ * Resident memory of a process and everything it started, in bytes (0 where /proc is
+ * unavailable). The pool polls it for every fork several times a second, so it walks down
+ * from the fork where it can; a child missed as it starts is counted at the next poll.
+ */
 export function processTreeRss(pid: number): number {
-  return [pid, ...descendants(pid)].reduce((sum, p) => sum + residentBytes(p), 0);
+  const below = listsChildren ? descendantsByChildren(pid) : descendants(pid);
+  return [pid, ...below].reduce((sum, p) => sum + residentBytes(p), 0);
 }
 
 /** Pids of the processes owned by a uid in [first, first + count). */

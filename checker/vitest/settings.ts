@@ -25,13 +25,20 @@ export const SETTINGS = {
   KATA_REPORT_NAME: { about: "the mutation report's file name (week, or week-kata)", internal: true },
   KATA_MUTATE: { about: "1 under Stryker: the fork-only pool and guards stay off", default: "0", internal: true },
   KATA_MAX_WORKERS: { about: "test files run at once", default: "2" },
+  KATA_VERIFY_WORKERS: {
+    about: "test files verify runs at once (the course's own code, whose slow tests mostly wait)",
+    default: "3",
+  },
   KATA_HEAP_MB: { about: "V8 heap cap of a test fork, in MB", default: "768" },
   KATA_RSS_MB: { about: "resident memory cap of a test fork and its children, in MB", default: "1536" },
   KATA_BLOCK_LIMIT_MS: {
     about: "how long the event loop may stay blocked before the watchdog stops the fork",
     default: "5000",
   },
-  KATA_DRAIN_MS: { about: "how long the exit guard waits after a file's tests for late timers", default: "100" },
+  KATA_DRAIN_MS: {
+    about: "at most how long the exit guard waits after a file's tests for late timers, while any are pending",
+    default: "100",
+  },
   KATA_LEAK_GUARD: {
     about: "0 turns off the check for connections and timers left open (maintainers only)",
     default: "1",
@@ -55,6 +62,11 @@ export const SETTINGS = {
   KATA_CANARY: { about: "the name of the must-fail test the checker adds to each test file", internal: true },
   KATA_BENCH: { about: "1 while npm run bench runs: the course project includes the bench files", internal: true },
   KATA_BENCH_OUT: { about: "the file the benchmark cases append their records to", internal: true },
+  KATA_NO_STACKS: {
+    about:
+      "1 in the checker's runs: failed tests' errors reach vitest's main process without stacks (the checker shows none)",
+    internal: true,
+  },
   KATA_WARM_FORK: {
     about: "1 in watch mode: the pool keeps one test fork started ahead, so a re-run skips its start-up",
     internal: true,

@@ -16,6 +16,8 @@ interface ExitCall {
 // Read before any learner code runs.
 const reportDir = setting("KATA_REPORT_DIR");
 const DRAIN_MS = numberSetting("KATA_DRAIN_MS");
+/** How often the drain looks whether anything is still pending. */
+const DRAIN_STEP_MS = 5;
 const calls: ExitCall[] = [];
 let currentTest: string | null = null;
 const originalExit = process.exit.bind(process);
@@ -47,14 +49,35 @@ afterEach(() => {
   if (found.length > 0) throw new Error(describeCalls(found));
 });
 
+/** The resources holding the event loop open, by type (unref'd ones are not listed). */
+const activeResources = process.getActiveResourcesInfo.bind(process);
+function pending(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const type of activeResources()) counts.set(type, (counts.get(type) ?? 0) + 1);
+  return counts;
+}
+
+// What the fork holds before any learner module loads (its IPC channel and pipes); the
+// function is kept too, so learner code replacing it changes nothing.
+const idle = pending();
+
+/** Whether anything beyond the idle fork is pending: a timer, a socket, a child process, a file operation. */
+function somethingPending(): boolean {
+  for (const [type, n] of pending()) if (n > (idle.get(type) ?? 0)) return true;
+  return false;
+}
+
 /**
  * Registered before the test file's own hooks, so it runs after them (after-hooks run in
  * reverse order). A short drain lets a timer the learner's code left behind fire while
  * vitest is still listening: an exit or a rejection a few ms after the last test is caught
- * here instead of vanishing with the fork.
+ * here instead of vanishing with the fork. It ends as soon as nothing is pending, so a file
+ * that cleaned up after itself waits only for vitest's own report timer (at most 100 ms).
  */
 afterAll(async () => {
-  await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
+  const until = performance.now() + DRAIN_MS;
+  while (somethingPending() && performance.now() < until)
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_STEP_MS));
   const found = calls.splice(0);
   if (found.length > 0) throw new Error(`after the tests finished, ${describeCalls(found)}`);
 });

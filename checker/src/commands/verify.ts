@@ -8,6 +8,7 @@ import { staticBreaches, type Breach } from "../verify/static-checks";
 import { typecheck } from "../verify/typecheck";
 import type { CommandContext } from "./context";
 import { fileProgress } from "../report/progress";
+import { numberSetting } from "../../vitest/settings";
 
 /** What verify covers: whole weeks, or some katas of them. */
 export interface VerifySelection {
@@ -110,24 +111,31 @@ export async function verifyCommand(ctx: CommandContext, words: readonly string[
   if (selection.whole)
     for (const broken of ctx.course.broken) breaches.push({ week: broken.folder, message: broken.message });
   breaches.push(...lockBreaches(ctx, selection.whole ? undefined : selection.weeks));
+  // The type check is a child process of its own: it runs while the tests run.
   ctx.err(ctx.style.dim("verify: type-checking the course…"));
-  breaches.push(...(await typeBreaches(ctx, selection.weeks)));
+  const typing = typeBreaches(ctx, selection.weeks);
+  typing.catch(() => {});
 
   const services = await resolveServicesFor(selection.katas, (line) => ctx.err(ctx.style.dim(line)));
   try {
     const files = selection.katas.reduce((n, k) => n + k.tests.length, 0);
+    // Verify runs the course's own code, whose slow tests mostly wait: more files at once.
+    const maxWorkers = numberSetting("KATA_VERIFY_WORKERS");
     ctx.err(ctx.style.dim(`verify: running ${selection.katas.length} katas against the skeletons…`));
     const skeleton = await runKatas(ctx.course, selection.katas, {
       target: "exercises",
       services,
+      maxWorkers,
       onFileDone: fileProgress(ctx, "verify: skeletons", files),
     });
     ctx.err(ctx.style.dim(`verify: running them against the solutions…`));
     const solution = await runKatas(ctx.course, selection.katas, {
       target: "solution",
       services,
+      maxWorkers,
       onFileDone: fileProgress(ctx, "verify: solutions", files),
     });
+    breaches.push(...(await typing));
     const judged = judgeRuns(selection.katas, skeleton, solution);
     breaches.push(...judged.breaches);
     printVerdict(

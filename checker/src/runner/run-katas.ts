@@ -26,6 +26,8 @@ export interface KatasRunOptions {
   grading?: { sandbox: boolean };
   /** Aborting ends the run early; what finished is judged. */
   signal?: AbortSignal;
+  /** Test files run at once, when not the config's (KATA_MAX_WORKERS). */
+  maxWorkers?: number;
 }
 
 /** Files of a kata's tests, absolute. */
@@ -66,6 +68,7 @@ export async function runKatas(course: Course, katas: readonly Kata[], options: 
         oneFileAtATime: singleSessionPostgres && runnable.some((k) => k.services.includes("postgres")),
         ...(options.grading ? { grading: options.grading } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.maxWorkers ? { maxWorkers: options.maxWorkers } : {}),
       });
       notes = [...result.notes];
       tampered = [...result.tampered];

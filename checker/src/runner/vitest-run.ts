@@ -31,6 +31,8 @@ export interface RunOptions {
   grading?: { sandbox: boolean };
   /** Aborting ends the run early: files not finished by then fail as not reached. */
   signal?: AbortSignal;
+  /** Test files run at once, when not the config's (KATA_MAX_WORKERS). */
+  maxWorkers?: number;
 }
 
 function firstLine(error: SerializedError | undefined): string | undefined {
@@ -118,6 +120,7 @@ export function prepareRun(options: Pick<RunOptions, "env" | "target" | "grading
     KATA_TARGET: options.target,
     KATA_REPORT_DIR: reportDir,
     KATA_CANARY: canary,
+    KATA_NO_STACKS: "1",
   };
   let sandbox: Sandbox | undefined;
   if (options.grading) {
@@ -175,7 +178,11 @@ export async function runTests(options: RunOptions): Promise<RunResult> {
           watch: false,
           reporters: [collector],
           passWithNoTests: true,
-          ...(options.oneFileAtATime ? { maxWorkers: 1, fileParallelism: false } : {}),
+          ...(options.oneFileAtATime
+            ? { maxWorkers: 1, fileParallelism: false }
+            : options.maxWorkers
+              ? { maxWorkers: options.maxWorkers }
+              : {}),
         },
         { logLevel: "silent" },
       );

@@ -5,6 +5,7 @@ import { judge, type Owner } from "./judge";
 import type { RunResult } from "./results";
 import { Collector, prepareRun, type Target } from "./vitest-run";
 import { dropSpareFork } from "../../vitest/kata-pool";
+import type { Vitest } from "vitest/node";
 
 // A vitest that stays up between saves: the config, the Vite server and its transforms are
 // paid for once, and vitest's own watcher re-runs only the test files that import what changed.
@@ -23,6 +24,12 @@ export interface WatchSessionOptions {
 export interface WatchSession {
   close(): Promise<void>;
 }
+
+/**
+ * How long a save may keep changing files before its re-run starts: an editor's save is a
+ * burst of writes a few ms apart. Vitest's own watcher waits 100 ms, most of a re-run.
+ */
+const SAVE_SETTLE_MS = 20;
 
 function clearRecords(dir: string): void {
   for (const entry of readdirSync(dir)) rmSync(path.join(dir, entry), { recursive: true, force: true });
@@ -75,8 +82,10 @@ export async function startWatchSession(options: WatchSessionOptions): Promise<W
     for (const listener of process.listeners(signal))
       if (!ours.get(signal)!.has(listener)) process.off(signal, listener);
   await vitest.start([...options.owners.keys()]);
+  const stopQuickRerun = rerunSoonAfterSaves(vitest);
   return {
     close: async () => {
+      stopQuickRerun();
       await vitest.close();
       dropSpareFork();
       await queue;
@@ -86,5 +95,40 @@ export async function startWatchSession(options: WatchSessionOptions): Promise<W
         else process.env[key] = value;
       }
     },
+  };
+}
+
+/**
+ * Starts the re-run of a save once its writes have settled, instead of after vitest's 100 ms
+ * debounce. Vitest's watcher still decides which test files a change affects (it records them
+ * as the change arrives); this takes them and runs them. Vitest's own delayed re-run then finds
+ * nothing left to run. A save during a run is left to vitest, which queues it after the run.
+ */
+function rerunSoonAfterSaves(vitest: Vitest): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  const rerun = async () => {
+    const changed = vitest.watcher.changedTests;
+    if (running || changed.size === 0) return;
+    const files = [...changed];
+    changed.clear();
+    running = true;
+    try {
+      await vitest.rerunTestSpecifications(files.flatMap((file) => vitest.getModuleSpecifications(file)));
+    } catch {
+      // Put back: vitest's own delayed re-run, if still to come, or the next save runs them.
+      for (const file of files) changed.add(file);
+    } finally {
+      running = false;
+    }
+  };
+  const onChange = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void rerun(), SAVE_SETTLE_MS);
+  };
+  vitest.vite.watcher.on("change", onChange);
+  return () => {
+    clearTimeout(timer);
+    vitest.vite.watcher.off("change", onChange);
   };
 }
