@@ -1,8 +1,32 @@
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { hostileRoot, tempCourse, type TempCourse } from "./support/temp-course";
+
+/** The processes started for this course's watch session (their environment names it), with their command lines. */
+function sessionProcesses(root: string, except: number): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === except) continue;
+    try {
+      if (!readFileSync(`/proc/${name}/environ`, "utf8").split("\0").includes(`KATA_COURSE_ROOT=${root}`)) continue;
+      found.push({ pid: Number(name), command: readFileSync(`/proc/${name}/cmdline`, "utf8").replaceAll("\0", " ") });
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return found;
+}
+
+/** Waits until `ready()` holds, looking every 50 ms; fails with `what` after 30 s. */
+async function eventually(ready: () => boolean, what: string): Promise<void> {
+  const until = Date.now() + 30_000;
+  while (!ready()) {
+    if (Date.now() > until) throw new Error(`waited 30 s for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 let course: TempCourse;
 beforeAll(() => {
@@ -60,8 +84,14 @@ it("re-runs the check on every save and quits cleanly on Ctrl-C", async () => {
     child.stdout.on("data", check);
   });
 
+  // Between saves the session keeps one test fork started ahead, and it ends with the session.
+  const linux = existsSync("/proc");
+  const testForks = () =>
+    sessionProcesses(course.root, child.pid!).filter((p) => p.command.includes("workers/forks.js"));
+  if (linux) await eventually(() => testForks().length === 1, "the spare test fork");
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   child.kill("SIGINT");
   expect(await exited).toBe(0);
   expect(out).toContain("stopped watching week90.");
+  if (linux) await eventually(() => sessionProcesses(course.root, child.pid!).length === 0, "the spare fork to end");
 }, 120_000);

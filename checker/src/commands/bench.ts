@@ -5,6 +5,7 @@ import type { BenchRecord } from "../../fixtures/bench";
 import type { Week } from "../course/model";
 import { resolveWeek, weekLabel } from "../course/select";
 import { renderBenchChart, type ChartRow } from "../report/bench-chart";
+import { mergeBenchCases, parseStoredCases, type StoredCase } from "../report/bench-results";
 import { renderTable } from "../report/table";
 import type { Owner } from "../runner/judge";
 import { resolveServicesFor } from "../runner/run-katas";
@@ -30,21 +31,6 @@ function readRecords(file: string): BenchRecord[] {
     .split("\n")
     .filter((line) => line.trim())
     .map((line) => JSON.parse(line) as BenchRecord);
-}
-
-/** A case as results.json keeps it: the week and when it was measured, beside the record. */
-type StoredCase = BenchRecord & { readonly week: string; readonly measuredAt: string };
-
-/** The cases of an earlier run; an unreadable file is a fresh start, never an error. */
-function storedCases(file: string): StoredCase[] {
-  try {
-    const parsed = JSON.parse(readFileSync(file, "utf8")) as { cases?: unknown };
-    return Array.isArray(parsed.cases)
-      ? (parsed.cases as StoredCase[]).filter((c) => typeof c?.week === "string" && typeof c.ratio === "number")
-      : [];
-  } catch {
-    return [];
-  }
 }
 
 function formatValue(value: number, unit: string): string {
@@ -118,14 +104,15 @@ export async function benchCommand(ctx: CommandContext, args: readonly string[])
       ...record,
       file: path.relative(ctx.course.root, record.file),
     }));
-    // A run of some weeks replaces their rows and keeps the other weeks' last measurements.
-    const benched = new Set(withBench.map((w) => weekLabel(w)));
-    const order = new Map(ctx.course.weeks.map((w, i) => [weekLabel(w), i]));
-    const cases = [...storedCases(path.join(dir, "results.json")).filter((c) => !benched.has(c.week)), ...fresh]
-      .filter((c) => order.has(c.week))
-      .sort((a, b) => order.get(a.week)! - order.get(b.week)!);
+    const resultsFile = path.join(dir, "results.json");
+    const cases = mergeBenchCases(
+      parseStoredCases(existsSync(resultsFile) ? readFileSync(resultsFile, "utf8") : undefined),
+      fresh,
+      new Set(withBench.map((w) => weekLabel(w))),
+      ctx.course.weeks.map((w) => weekLabel(w)),
+    );
     const results = { node: process.version, cases };
-    writeFileSync(path.join(dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
     const chartRows: ChartRow[] = cases.map(({ week, measuredAt: _at, ...record }) => ({ week, record }));
     writeFileSync(path.join(dir, "ratios.svg"), renderBenchChart(chartRows));
     ctx.out(`bench: ${BENCH_DIR}/results.json and ${BENCH_DIR}/ratios.svg`);

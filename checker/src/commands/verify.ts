@@ -111,10 +111,6 @@ export async function verifyCommand(ctx: CommandContext, words: readonly string[
   if (selection.whole)
     for (const broken of ctx.course.broken) breaches.push({ week: broken.folder, message: broken.message });
   breaches.push(...lockBreaches(ctx, selection.whole ? undefined : selection.weeks));
-  // The type check is a child process of its own: it runs while the tests run.
-  ctx.err(ctx.style.dim("verify: type-checking the course…"));
-  const typing = typeBreaches(ctx, selection.weeks);
-  typing.catch(() => {});
 
   const services = await resolveServicesFor(selection.katas, (line) => ctx.err(ctx.style.dim(line)));
   try {
@@ -128,6 +124,11 @@ export async function verifyCommand(ctx: CommandContext, words: readonly string[
       maxWorkers,
       onFileDone: fileProgress(ctx, "verify: skeletons", files),
     });
+    // The type check is a child process of its own. It runs beside the solution run, whose
+    // slow tests mostly wait; beside the skeleton run, which keeps both cores busy, it gained nothing.
+    ctx.err(ctx.style.dim("verify: type-checking the course…"));
+    const typing = typeBreaches(ctx, selection.weeks);
+    typing.catch(() => {});
     ctx.err(ctx.style.dim(`verify: running them against the solutions…`));
     const solution = await runKatas(ctx.course, selection.katas, {
       target: "solution",
