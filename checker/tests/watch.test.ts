@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -32,10 +32,15 @@ let course: TempCourse;
 beforeAll(() => {
   course = tempCourse([{ from: hostileRoot, id: "week90-hostile", withSolutions: false }]);
 });
-afterAll(() => course?.remove());
+// A failed assertion must not leave the watch session running.
+let session: ChildProcess | undefined;
+afterAll(() => {
+  session?.kill("SIGKILL");
+  course?.remove();
+});
 
 it("re-runs the check on every save and quits cleanly on Ctrl-C", async () => {
-  const child = spawn(
+  const child = (session = spawn(
     process.execPath,
     [path.join(course.root, "checker", "bin", "course.mjs"), "watch", "week90", "honest"],
     {
@@ -43,7 +48,7 @@ it("re-runs the check on every save and quits cleanly on Ctrl-C", async () => {
       env: { ...process.env, NO_COLOR: "1", KATA_COURSE_ROOT: course.root },
       stdio: ["ignore", "pipe", "pipe"],
     },
-  );
+  ));
   let out = "";
   child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
   const until = (pattern: RegExp, count: number) =>

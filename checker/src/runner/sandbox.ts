@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { processesOfUids, signalAll } from "../../vitest/process-tree";
 import { CheckerError } from "../errors";
@@ -31,21 +31,33 @@ export function sandboxAvailable(): boolean {
 
 /**
  * A sandboxed fork reads the course (tests, node_modules) as "other": every folder from / to
- * the root must let others through, and the course's files must be readable by them.
+ * the root must let others through, and the course's files must be readable by them. A sample
+ * reached through a symlink (node_modules linked from elsewhere) needs the folders to its real
+ * place open too; a fork that cannot load vitest would otherwise wait out its time bound.
  */
 export function assertReadableByOthers(root: string, samples: readonly string[]): void {
   const blocked: string[] = [];
-  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
-    if ((statSync(dir).mode & 0o001) === 0) blocked.push(`${dir} (others cannot enter it)`);
-    if (path.dirname(dir) === dir) break;
-  }
-  for (const file of samples) {
-    try {
-      if ((statSync(path.join(root, file)).mode & 0o004) === 0) blocked.push(`${file} (others cannot read it)`);
-    } catch {
-      // A missing sample says nothing about permissions.
+  const folders = new Set<string>();
+  const withAncestors = (start: string) => {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      folders.add(dir);
+      if (path.dirname(dir) === dir) break;
     }
+  };
+  withAncestors(path.resolve(root));
+  const unreadable: string[] = [];
+  for (const file of samples) {
+    let real: string;
+    try {
+      real = realpathSync(path.join(root, file));
+    } catch {
+      continue; // A missing sample says nothing about permissions.
+    }
+    withAncestors(path.dirname(real));
+    if ((statSync(real).mode & 0o004) === 0) unreadable.push(`${file} (others cannot read it)`);
   }
+  for (const dir of folders) if ((statSync(dir).mode & 0o001) === 0) blocked.push(`${dir} (others cannot enter it)`);
+  blocked.push(...unreadable);
   if (blocked.length > 0) {
     throw new CheckerError(
       "E_SANDBOX",
