@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Kata, Week } from "../course/model";
 import { resolveWeek } from "../course/select";
@@ -134,8 +135,17 @@ export async function gradeCommand(ctx: CommandContext, options: GradeOptions): 
   let loadTampered: string[] = [];
   try {
     input.services = services.resolved.map((s) => s.describe);
-    // The type check is a child process of its own: it runs beside the tests.
-    const typeErrors = typecheck(ctx.course.root, undefined, deadline.signal);
+    // The type check is a child process of its own: it runs beside the tests. It checks the
+    // graded katas' files and tests and what they import, not the locked machinery or the
+    // solutions: the whole course made it the slowest step of grading a week or two.
+    const kataFiles = weeks.flatMap((w) =>
+      w.katas.flatMap((k) => [...k.files, ...k.tests].map((f) => path.join(w.dir, f))),
+    );
+    const typeErrors = typecheck(
+      ctx.course.root,
+      kataFiles.filter((f) => existsSync(f)),
+      deadline.signal,
+    );
     // Katas whose tests were edited before the run score 0 without running (a helper's edit: the whole week).
     const tamperedKeys = new Set(input.tamper.tests.map((t) => t.kata));
     const tampered = (kata: Kata) => tamperedKeys.has(kata.key) || tamperedKeys.has(wholeWeek(kata.weekId));
