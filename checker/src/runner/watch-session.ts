@@ -102,7 +102,7 @@ export async function startWatchSession(options: WatchSessionOptions): Promise<W
  * Starts the re-run of a save once its writes have settled, instead of after vitest's 100 ms
  * debounce. Vitest's watcher still decides which test files a change affects (it records them
  * as the change arrives); this takes them and runs them. Vitest's own delayed re-run then finds
- * nothing left to run. A save during a run is left to vitest, which queues it after the run.
+ * nothing left to run. A save during one of these runs is left to vitest, which runs it next.
  */
 function rerunSoonAfterSaves(vitest: Vitest): () => void {
   let timer: NodeJS.Timeout | undefined;
