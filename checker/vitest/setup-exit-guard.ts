@@ -51,6 +51,7 @@ afterEach(() => {
 
 /** The resources holding the event loop open, by type (unref'd ones are not listed). */
 const activeResources = process.getActiveResourcesInfo.bind(process);
+const now = performance.now.bind(performance);
 function pending(): Map<string, number> {
   const counts = new Map<string, number>();
   for (const type of activeResources()) counts.set(type, (counts.get(type) ?? 0) + 1);
@@ -58,7 +59,7 @@ function pending(): Map<string, number> {
 }
 
 // What the fork holds before any learner module loads (its IPC channel and pipes); the
-// function is kept too, so learner code replacing it changes nothing.
+// functions are kept too, so learner code replacing them changes nothing.
 const idle = pending();
 
 /** Whether anything beyond the idle fork is pending: a timer, a socket, a child process, a file operation. */
@@ -75,9 +76,8 @@ function somethingPending(): boolean {
  * that cleaned up after itself waits only for vitest's own report timer (at most 100 ms).
  */
 afterAll(async () => {
-  const until = performance.now() + DRAIN_MS;
-  while (somethingPending() && performance.now() < until)
-    await new Promise((resolve) => setTimeout(resolve, DRAIN_STEP_MS));
+  const until = now() + DRAIN_MS;
+  while (somethingPending() && now() < until) await new Promise((resolve) => setTimeout(resolve, DRAIN_STEP_MS));
   const found = calls.splice(0);
   if (found.length > 0) throw new Error(`after the tests finished, ${describeCalls(found)}`);
 });

@@ -13,10 +13,13 @@ const WATCHED: Record<string, string> = {
   ChildProcess: "child process",
 };
 
+// Kept before learner code runs, which could replace them.
+const activeResources = process.getActiveResourcesInfo.bind(process);
+const now = performance.now.bind(performance);
+
 function count(): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const type of process.getActiveResourcesInfo())
-    if (type in WATCHED) counts.set(type, (counts.get(type) ?? 0) + 1);
+  for (const type of activeResources()) if (type in WATCHED) counts.set(type, (counts.get(type) ?? 0) + 1);
   return counts;
 }
 
@@ -40,8 +43,8 @@ afterAll(async () => {
   if (!enabled) return;
   // Closing sockets take a turn or two of the loop to go, and vitest's own report timer
   // (at most 100 ms) counts as a timer until it fires: look again until they are gone.
-  const until = performance.now() + DRAIN_MS;
-  while (leaked(baseline).length > 0 && performance.now() < until)
+  const until = now() + DRAIN_MS;
+  while (leaked(baseline).length > 0 && now() < until)
     await new Promise((resolve) => setTimeout(resolve, DRAIN_STEP_MS));
   const open = leaked(baseline);
   if (open.length > 0) {
