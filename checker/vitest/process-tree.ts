@@ -31,20 +31,25 @@ export function processTable(): ProcessInfo[] {
   return table;
 }
 
-/** Pids of every process below `root`, breadth first. */
-export function descendants(root: number = process.pid, table: readonly ProcessInfo[] = processTable()): number[] {
-  const children = new Map<number, number[]>();
-  for (const p of table) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+/** Pids of every process below `root`, breadth first, given each process's children. */
+function walkDown(root: number, childrenOf: (pid: number) => readonly number[]): number[] {
   const found: number[] = [];
   const queue = [root];
   while (queue.length > 0) {
-    for (const child of children.get(queue.shift()!) ?? []) {
+    for (const child of childrenOf(queue.shift()!)) {
       if (found.includes(child)) continue;
       found.push(child);
       queue.push(child);
     }
   }
   return found;
+}
+
+/** Pids of every process below `root`, from the whole table (complete, for ending them all). */
+export function descendants(root: number = process.pid, table: readonly ProcessInfo[] = processTable()): number[] {
+  const children = new Map<number, number[]>();
+  for (const p of table) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  return walkDown(root, (pid) => children.get(pid) ?? []);
 }
 
 function residentBytes(pid: number): number {
@@ -81,27 +86,13 @@ function childrenOf(pid: number): number[] {
   return found;
 }
 
-/** Pids of every process below `root`, walking down from it. */
-function descendantsByChildren(root: number): number[] {
-  const found: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    for (const child of childrenOf(queue.shift()!)) {
-      if (found.includes(child)) continue;
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
-}
-
 /**
  * Resident memory of a process and everything it started, in bytes (0 where /proc is
  * unavailable). The pool polls it for every fork several times a second, so it walks down
  * from the fork where it can; a child missed as it starts is counted at the next poll.
  */
 export function processTreeRss(pid: number): number {
-  const below = listsChildren ? descendantsByChildren(pid) : descendants(pid);
+  const below = listsChildren ? walkDown(pid, childrenOf) : descendants(pid);
   return [pid, ...below].reduce((sum, p) => sum + residentBytes(p), 0);
 }
 

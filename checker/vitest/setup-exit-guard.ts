@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeEach, expect } from "vitest";
 import { writeGuardRecord } from "./guard-record.ts";
+import { resourceCounts, waitWhile } from "./loop-resources.ts";
 import { numberSetting, setting } from "./settings.ts";
 
 // Vitest turns process.exit in a test into a thrown error, so `try { process.exit(0) } catch {}`
@@ -16,8 +17,6 @@ interface ExitCall {
 // Read before any learner code runs.
 const reportDir = setting("KATA_REPORT_DIR");
 const DRAIN_MS = numberSetting("KATA_DRAIN_MS");
-/** How often the drain looks whether anything is still pending. */
-const DRAIN_STEP_MS = 5;
 const calls: ExitCall[] = [];
 let currentTest: string | null = null;
 const originalExit = process.exit.bind(process);
@@ -49,22 +48,12 @@ afterEach(() => {
   if (found.length > 0) throw new Error(describeCalls(found));
 });
 
-/** The resources holding the event loop open, by type (unref'd ones are not listed). */
-const activeResources = process.getActiveResourcesInfo.bind(process);
-const now = performance.now.bind(performance);
-function pending(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const type of activeResources()) counts.set(type, (counts.get(type) ?? 0) + 1);
-  return counts;
-}
-
-// What the fork holds before any learner module loads (its IPC channel and pipes); the
-// functions are kept too, so learner code replacing them changes nothing.
-const idle = pending();
+// What the fork holds before any learner module loads: its IPC channel and pipes.
+const idle = resourceCounts();
 
 /** Whether anything beyond the idle fork is pending: a timer, a socket, a child process, a file operation. */
 function somethingPending(): boolean {
-  for (const [type, n] of pending()) if (n > (idle.get(type) ?? 0)) return true;
+  for (const [type, n] of resourceCounts()) if (n > (idle.get(type) ?? 0)) return true;
   return false;
 }
 
@@ -76,8 +65,7 @@ function somethingPending(): boolean {
  * that cleaned up after itself waits only for vitest's own report timer (at most 100 ms).
  */
 afterAll(async () => {
-  const until = now() + DRAIN_MS;
-  while (somethingPending() && now() < until) await new Promise((resolve) => setTimeout(resolve, DRAIN_STEP_MS));
+  await waitWhile(somethingPending, DRAIN_MS);
   const found = calls.splice(0);
   if (found.length > 0) throw new Error(`after the tests finished, ${describeCalls(found)}`);
 });

@@ -1,4 +1,5 @@
 import { afterAll } from "vitest";
+import { resourceCounts, waitWhile } from "./loop-resources.ts";
 import { setting } from "./settings.ts";
 
 // A kata that leaves a connection or a timer open after its tests is a kata that leaks in
@@ -13,14 +14,8 @@ const WATCHED: Record<string, string> = {
   ChildProcess: "child process",
 };
 
-// Kept before learner code runs, which could replace them.
-const activeResources = process.getActiveResourcesInfo.bind(process);
-const now = performance.now.bind(performance);
-
 function count(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const type of activeResources()) if (type in WATCHED) counts.set(type, (counts.get(type) ?? 0) + 1);
-  return counts;
+  return new Map([...resourceCounts()].filter(([type]) => type in WATCHED));
 }
 
 function leaked(baseline: Map<string, number>): string[] {
@@ -33,9 +28,8 @@ function leaked(baseline: Map<string, number>): string[] {
 }
 
 const baseline = count();
-/** How long closing sockets get to go, and how often the guard looks. */
+/** How long closing sockets get to go. */
 const DRAIN_MS = 450;
-const DRAIN_STEP_MS = 5;
 // Read before any learner code runs: learner code setting the variable changes nothing.
 const enabled = setting("KATA_LEAK_GUARD") !== "0";
 
@@ -43,9 +37,7 @@ afterAll(async () => {
   if (!enabled) return;
   // Closing sockets take a turn or two of the loop to go, and vitest's own report timer
   // (at most 100 ms) counts as a timer until it fires: look again until they are gone.
-  const until = now() + DRAIN_MS;
-  while (leaked(baseline).length > 0 && now() < until)
-    await new Promise((resolve) => setTimeout(resolve, DRAIN_STEP_MS));
+  await waitWhile(() => leaked(baseline).length > 0, DRAIN_MS);
   const open = leaked(baseline);
   if (open.length > 0) {
     throw new Error(
