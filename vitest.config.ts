@@ -80,6 +80,7 @@ const checker = {
     // Hostile submissions and fixture courses are run by the tests, not as tests.
     exclude: ["checker/tests/hostile/**", "checker/tests/fixtures/**", "**/node_modules/**"],
     pool: "forks" as const,
+    globalSetup: ["checker/tests/support/global-setup.ts"],
     // Many of these tests run whole checker commands against temp courses: the bound is
     // against a hang, with room for a loaded machine.
     testTimeout: 180_000,

@@ -1,39 +1,13 @@
-import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CHECKER_FOLDERS } from "../../src/integrity/course-lock";
-import { assertReadableByOthers, sandboxAvailable } from "../../src/runner/sandbox";
+import { inject } from "vitest";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 const COURSE_FILES = ["package.json", "vitest.config.ts", "tsconfig.json", "stryker.config.mjs"];
-
-let mirrored: string | undefined;
-
-/**
- * The node_modules a temporary course links to. Grading as root runs the forks as users of
- * their own, who must reach it: in a clone inside a folder only root may enter (`mktemp -d`
- * makes one), the tests use a hard-linked copy of it in a folder everyone may enter, made once
- * per test process and removed as it exits.
- */
-function reachableNodeModules(): string {
-  const own = path.join(repoRoot, "node_modules");
-  if (!sandboxAvailable()) return own;
-  try {
-    assertReadableByOthers(repoRoot, ["node_modules/vitest/package.json"]);
-    return own;
-  } catch {
-    if (mirrored) return mirrored;
-    const dir = mkdtempSync(path.join(os.tmpdir(), "kata-node-modules-"));
-    chmodSync(dir, 0o755);
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    execFileSync("cp", ["-al", own, path.join(dir, "node_modules")]);
-    rmSync(path.join(dir, "node_modules", ".vite"), { recursive: true, force: true });
-    return (mirrored = path.join(dir, "node_modules"));
-  }
-}
 
 export interface TempCourse {
   root: string;
@@ -54,7 +28,8 @@ export function tempCourse(
   for (const file of COURSE_FILES)
     if (existsSync(path.join(repoRoot, file))) cpSync(path.join(repoRoot, file), path.join(root, file));
   for (const dir of CHECKER_FOLDERS) cpSync(path.join(repoRoot, dir), path.join(root, dir), { recursive: true });
-  const nodeModules = reachableNodeModules();
+  // The checker project's global setup says which node_modules the sandbox's users can reach.
+  const nodeModules = inject("nodeModules");
   if (options.ownNodeModules) {
     // A folder of its own whose packages link to the repository's: tools that write beside
     // the packages (vite's .vite-temp) can, as another user, without touching the repository.
